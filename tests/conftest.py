@@ -10,6 +10,8 @@ import copier
 import pytest
 import yaml
 
+from tests.cases import Case
+
 REPO = Path(__file__).resolve().parents[1]
 PRESETS = REPO / "presets"
 
@@ -60,3 +62,17 @@ def render(tmp_path: Path) -> Render:
         return render_project(tmp_path / f"project-{next(counter)}", data, **kwargs)
 
     return _render
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Case], Path]:
+    """Render each matrix case once per test session (per xdist worker) and reuse it."""
+    cache: dict[str, Path] = {}
+
+    def _rendered(case: Case) -> Path:
+        if case.id not in cache:
+            dst = tmp_path_factory.mktemp("rendered") / "demo-app"
+            cache[case.id] = render_project(dst, case.data, preset=case.preset)
+        return cache[case.id]
+
+    return _rendered

@@ -1,0 +1,34 @@
+"""The supported answer combinations the render matrix covers, with readable ``key=value`` ids.
+
+Every preset, then one option at a time on top of the default preset. Add a case here when a
+question or a choice arrives; add the combinations that must fail to ``tests/test_bad_answers.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_PRESET = "minimal"
+PRESET_NAMES = ("minimal", "standard")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One rendering: a preset plus overrides."""
+
+    id: str
+    preset: str = DEFAULT_PRESET
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+CASES: tuple[Case, ...] = (
+    *(Case(id=f"preset={name}", preset=name) for name in PRESET_NAMES),
+    Case(id="python_version=3.11", data={"python_version": "3.11"}),
+    Case(id="python_version=3.13", data={"python_version": "3.13"}),
+    Case(id="database=postgres", data={"database": "postgres"}),
+    Case(id="llm_providers=ollama", data={"llm_providers": ["ollama"]}),
+    Case(id="llm_providers=openai,ollama", data={"llm_providers": ["openai", "ollama"]}),
+)
+
+CASE_IDS = [case.id for case in CASES]

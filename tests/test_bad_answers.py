@@ -1,0 +1,64 @@
+"""Invalid answers and unsupported combinations fail with a message naming the answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import render_project
+
+
+def bad(answers: dict[str, Any], *fragments: str) -> Any:
+    key_value = ",".join(f"{key}={value!r}" for key, value in answers.items())
+    return pytest.param(answers, fragments, id=key_value)
+
+
+INVALID_ANSWERS = [
+    bad({"project_name": ""}, "project_name", "must not be empty"),
+    bad({"project_name": "   "}, "project_name", "must not be empty"),
+    bad({"project_name": "x" * 61}, "project_name", "limit is 60"),
+    bad({"project_slug": "My App"}, "project_slug", "^[a-z][a-z0-9-]*$"),
+    bad({"project_slug": "1app"}, "project_slug", "starting with a letter"),
+    bad({"project_slug": "app-"}, "project_slug", "trailing or doubled hyphens"),
+    bad({"project_slug": "my--app"}, "project_slug", "trailing or doubled hyphens"),
+    bad({"package_name": "My-Pkg"}, "package_name", "^[a-z][a-z0-9_]*$"),
+    bad({"package_name": "class"}, "package_name", "Python keyword"),
+    bad({"package_name": "json"}, "package_name", "standard-library module"),
+    bad({"package_name": "asyncio"}, "package_name", "standard-library module"),
+    bad({"package_name": "fastapi"}, "package_name", "dependency of the generated project"),
+    bad({"package_name": "tests"}, "package_name", "dependency of the generated project"),
+    bad({"author_email": "nobody"}, "author_email", "not an e-mail address"),
+    bad({"python_version": "3.10"}, "python_version", "3.11", "3.12", "3.13"),
+    bad({"database": "mysql"}, "database", "sqlite", "postgres"),
+    bad({"llm_providers": ["anthropic"]}, "llm_providers", "openai", "ollama"),
+]
+
+# Combinations of individually valid answers that the template does not support. This list grows
+# as options arrive; each entry must fail with a message that says what to choose instead.
+UNSUPPORTED_COMBINATIONS = [
+    bad({"llm_providers": []}, "llm_providers", "at least one real provider", "openai, ollama"),
+]
+
+
+@pytest.mark.parametrize(("answers", "fragments"), INVALID_ANSWERS + UNSUPPORTED_COMBINATIONS)
+def test_bad_answer_fails_naming_the_answer_and_leaves_nothing_behind(
+    tmp_path: Path, answers: dict[str, Any], fragments: tuple[str, ...]
+) -> None:
+    dst = tmp_path / "my-app"
+    with pytest.raises(ValueError, match=r".") as failure:
+        render_project(dst, answers)
+    message = str(failure.value)
+    for fragment in fragments:
+        assert fragment in message
+    assert not dst.exists()
+
+
+def test_bad_answer_does_not_touch_an_existing_destination(tmp_path: Path) -> None:
+    dst = tmp_path / "my-app"
+    dst.mkdir()
+    (dst / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="package_name"):
+        render_project(dst, {"package_name": "json"})
+    assert [p.name for p in dst.iterdir()] == ["notes.txt"]

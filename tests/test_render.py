@@ -1,0 +1,155 @@
+"""Render every supported combination and check the files themselves (no code is run here)."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.cases import CASE_IDS, CASES, Case
+from tests.conftest import REPO, load_preset
+
+Rendered = Callable[[Case], Path]
+
+JINJA_LEFTOVER = re.compile(r"\{\{|\{%|%\}|\}\}")
+BINARY_SUFFIXES = {".png", ".ico", ".db", ".sqlite"}
+
+
+def project_files(root: Path) -> Iterator[Path]:
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and ".git" not in path.parts and path.suffix not in BINARY_SUFFIXES:
+            yield path
+
+
+def expected_answers(case: Case) -> dict[str, object]:
+    return {"project_name": "Demo App", **load_preset(case.preset), **case.data}
+
+
+def normalise(requirement: str) -> str:
+    """`psycopg[binary]>=3.2` -> `psycopg`."""
+    name = re.split(r"[\[<>=!~;\s]", requirement, maxsplit=1)[0]
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_no_jinja_syntax_is_left_in_any_file(case: Case, rendered: Rendered) -> None:
+    root = rendered(case)
+    leftovers = [
+        f"{path.relative_to(root)}:{number}: {line.strip()}"
+        for path in project_files(root)
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if JINJA_LEFTOVER.search(line)
+    ]
+    assert leftovers == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_no_file_name_carries_jinja_or_template_suffix(case: Case, rendered: Rendered) -> None:
+    root = rendered(case)
+    bad = [
+        str(path.relative_to(root))
+        for path in root.rglob("*")
+        if "{" in path.name or path.name.endswith(".jinja")
+    ]
+    assert bad == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_every_yaml_toml_and_json_file_parses(case: Case, rendered: Rendered) -> None:
+    root = rendered(case)
+    parsed = 0
+    for path in project_files(root):
+        text = path.read_text()
+        if path.suffix in {".yml", ".yaml"}:
+            yaml.safe_load(text)
+        elif path.suffix == ".toml":
+            tomllib.loads(text)
+        elif path.suffix == ".json":
+            json.loads(text)
+        else:
+            continue
+        parsed += 1
+    assert parsed >= 3  # pyproject.toml, config/models*.yaml, the answers file at least
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_answers_file_records_every_answer_and_the_template_source(
+    case: Case, rendered: Rendered
+) -> None:
+    answers = yaml.safe_load((rendered(case) / ".copier-answers.yml").read_text())
+    for key, value in expected_answers(case).items():
+        assert answers[key] == value, key
+    assert Path(answers["_src_path"]).is_absolute()
+    assert not {"python_keywords", "stdlib_modules", "dependency_modules"} & set(answers)
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_provider_adapters_exist_only_for_chosen_providers(case: Case, rendered: Rendered) -> None:
+    root = rendered(case)
+    providers = expected_answers(case)["llm_providers"]
+    assert isinstance(providers, list)
+    adapters = {path.stem for path in (root / "src").rglob("providers/*.py")}
+    assert "fake" in adapters
+    for provider in ("openai", "ollama"):
+        assert (provider in adapters) == (provider in providers), provider
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_postgres_driver_is_a_dependency_only_when_postgres_is_chosen(
+    case: Case, rendered: Rendered
+) -> None:
+    pyproject = tomllib.loads((rendered(case) / "pyproject.toml").read_text())
+    dependencies = {normalise(req) for req in pyproject["project"]["dependencies"]}
+    wants_postgres = expected_answers(case)["database"] == "postgres"
+    assert ("psycopg" in dependencies) == wants_postgres
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_python_version_is_pinned_where_the_service_is_built(
+    case: Case, rendered: Rendered
+) -> None:
+    root = rendered(case)
+    version = expected_answers(case)["python_version"]
+    assert (root / ".python-version").read_text().strip() == version
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    assert pyproject["tool"]["mypy"]["python_version"] == version
+    assert pyproject["tool"]["ruff"]["target-version"] == "py" + str(version).replace(".", "")
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_console_script_is_named_after_the_slug(case: Case, rendered: Rendered) -> None:
+    pyproject = tomllib.loads((rendered(case) / "pyproject.toml").read_text())
+    assert pyproject["project"]["name"] == "demo-app"
+    assert pyproject["project"]["scripts"] == {"demo-app": "demo_app.cli:main"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_shared_check_environment_holds_every_generated_dependency(
+    case: Case, rendered: Rendered
+) -> None:
+    """The matrix checks rendered projects in this repo's venv, so it must hold their deps."""
+    ours = tomllib.loads((REPO / "pyproject.toml").read_text())
+    available = {normalise(req) for req in ours["dependency-groups"]["dev"]}
+    available |= {normalise(req) for req in ours["project"]["dependencies"]}
+    theirs = tomllib.loads((rendered(case) / "pyproject.toml").read_text())
+    needed = {normalise(req) for req in theirs["project"]["dependencies"]}
+    for group in theirs.get("dependency-groups", {}).values():
+        needed |= {normalise(req) for req in group if isinstance(req, str)}
+    assert needed - available == set()
+
+
+def test_team_owned_files_are_listed_in_skip_if_exists_and_exist(
+    render: Callable[..., Path],
+) -> None:
+    copier_yml = yaml.safe_load((REPO / "copier.yml").read_text())
+    root = render()
+    for pattern in copier_yml["_skip_if_exists"]:
+        path = pattern.replace("{{ package_name }}", "demo_app")
+        if path == ".env":  # created by `make dev` from .env.example, not by the template
+            continue
+        assert (root / path).is_file(), path
