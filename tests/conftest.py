@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -76,3 +77,11 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Case], Path]
         return cache[case.id]
 
     return _rendered
+
+
+@pytest.fixture(autouse=True, scope="session")
+def git_identity() -> None:
+    """Tests commit in temporary repos; a fresh CI machine has no git identity configured."""
+    for role in ("AUTHOR", "COMMITTER"):
+        os.environ.setdefault(f"GIT_{role}_NAME", "shipshape tests")
+        os.environ.setdefault(f"GIT_{role}_EMAIL", "tests@example.com")
