@@ -321,18 +321,22 @@ def options(tool: str, path: tuple[str, ...]) -> frozenset[str]:
     return frozenset(flags)
 
 
-def resolve(mention: Mention) -> tuple[tuple[str, ...], list[str], list[str]]:
-    """Return (command path, flags, problems) for a command written in the docs."""
+def resolve(
+    mention: Mention,
+) -> tuple[tuple[str, ...], list[tuple[str, tuple[str, ...]]], list[str]]:
+    """Return (command path, flags with the path they follow, problems) for a doc command."""
     path: tuple[str, ...] = ()
-    flags: list[str] = []
+    flags: list[tuple[str, tuple[str, ...]]] = []
     problems: list[str] = []
     leaf = False
+    after_flag = False
     for raw in mention.args:
         word = raw.strip("[]")
         if not word or word == "...":
             continue
         if word.startswith("-"):
-            flags.append(word.split("=", 1)[0])
+            flags.append((word.split("=", 1)[0], path))
+            after_flag = "=" not in word
             continue
         if leaf:
             continue
@@ -341,7 +345,11 @@ def resolve(mention: Mention) -> tuple[tuple[str, ...], list[str], list[str]]:
             leaf = True
             continue
         alternatives = word.split("|")
-        unknown = [word for word in alternatives if word not in known]
+        unknown = [name for name in alternatives if name not in known]
+        if unknown and after_flag and len(alternatives) == 1:
+            after_flag = False  # the value of the preceding flag (`--template SRC`)
+            continue
+        after_flag = False
         if unknown:
             shown = " ".join((mention.tool, *path))
             problems.append(f"`{shown}` has no subcommand {unknown} (it has {sorted(known)})")
@@ -368,12 +376,10 @@ def test_every_documented_command_and_flag_exists_in_the_cli() -> None:
         if code != 0:
             problems.append(f"{mention.where}: `{command} --help` failed: {text.strip()[-300:]}")
             continue
-        allowed = options(mention.tool, path) | options(mention.tool, ())
-        problems += [
-            f"{mention.where}: `{command}` has no flag {flag}"
-            for flag in flags
-            if flag not in allowed
-        ]
+        for flag, at in flags:
+            if flag not in options(mention.tool, at) | options(mention.tool, ()):
+                shown = " ".join((mention.tool, *at))
+                problems.append(f"{mention.where}: `{shown}` has no flag {flag}")
     assert not problems, "docs describe commands the CLI lacks:\n" + "\n".join(problems)
 
 
