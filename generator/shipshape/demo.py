@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -30,6 +31,30 @@ PROMPT = "Hello from shipshape"
 
 _READY_TIMEOUT = 120.0
 _VERSION = re.compile(r"^\d+\.\d+$")
+
+
+def find_uv() -> str:
+    """The path of the ``uv`` executable, seen through pyenv's shims.
+
+    A pyenv shim picks its target from the ``.python-version`` of the folder it runs in, and
+    the generated project's version may not be the one uv was installed into.
+    """
+    found = shutil.which("uv")
+    if found is None:
+        raise UsageError(
+            "uv is not installed: the demo runs the project with uv "
+            "(install it with `pip install uv` or see https://docs.astral.sh/uv/)"
+        )
+    if Path(found).parent.name != "shims" or shutil.which("pyenv") is None:
+        return found
+    for command in (["pyenv", "which", "uv"], ["pyenv", "whence", "--path", "uv"]):
+        result = subprocess.run(
+            command, cwd=Path.home(), capture_output=True, text=True, check=False
+        )
+        lines = result.stdout.strip().splitlines()
+        if result.returncode == 0 and lines and Path(lines[0]).is_file():
+            return lines[0]
+    return found
 
 
 def choose_python(
@@ -125,22 +150,23 @@ def run(
         if version_file.is_file()
         else str(answers.get("python_version", ""))
     )
-    python, note = choose_python(version)
+    uv = find_uv()
+    python, note = choose_python(version, uv=uv)
     if note:
         say(note)
     env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
     env["UV_PYTHON"] = python
 
     def step(*command: str) -> None:
-        say(f"==> $ {shlex.join(command)}")
+        say(f"==> $ {_shown(command)}")
         _check(subprocess.run(command, cwd=dst, env=env, check=False).returncode, command)
 
-    step("uv", "sync")
-    step("uv", "run", slug, "migrate")
+    step(uv, "sync")
+    step(uv, "run", slug, "migrate")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    serve = ("uv", "run", slug, "serve", "--host", "127.0.0.1", "--port", str(port))
-    say(f"==> $ {shlex.join(serve)} (in the background)")
+    serve = (uv, "run", slug, "serve", "--host", "127.0.0.1", "--port", str(port))
+    say(f"==> $ {_shown(serve)} (in the background)")
     with tempfile.TemporaryFile(mode="w+", prefix="shipshape-demo-") as log:
         server = subprocess.Popen(
             serve, cwd=dst, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -148,20 +174,26 @@ def run(
         try:
             _wait_ready(f"{base}/readyz", server, log)
             say(f"==> Service ready at {base}; POST /v1/chat/completions")
-            reply = _chat(base, lambda: _create_key(slug, dst, env, say))
+            reply = _chat(base, lambda: _create_key(uv, slug, dst, env, say))
             message = reply["choices"][0]["message"]["content"]
             say(f"    answer: {message}")
             say(f"    usage:  {json.dumps(reply.get('usage', {}))}")
         finally:
             say("==> Stopping the service")
             _stop(server)
-    step("uv", "run", "pytest", "-q")
+    step(uv, "run", "pytest", "-q")
     say(f"==> Demo finished. Your project is in {dst}: cd {dst} && make dev")
+
+
+def _shown(command: Sequence[str]) -> str:
+    """The command as a user would type it (``uv``, not the resolved path of uv)."""
+    first = "uv" if Path(command[0]).name == "uv" else command[0]
+    return shlex.join([first, *command[1:]])
 
 
 def _check(returncode: int, command: Sequence[str]) -> None:
     if returncode != 0:
-        raise CheckFailed(f"step `{shlex.join(command)}` failed with exit code {returncode}")
+        raise CheckFailed(f"step `{_shown(command)}` failed with exit code {returncode}")
 
 
 def _wait_ready(url: str, server: subprocess.Popen[bytes], log: IO[str]) -> None:
@@ -206,14 +238,16 @@ def _chat(base: str, create_key: Callable[[], str]) -> dict[str, Any]:
     raise CheckFailed("POST /v1/chat/completions was refused even with a new API key")
 
 
-def _create_key(slug: str, dst: Path, env: dict[str, str], say: Callable[[str], None]) -> str:
-    command = ("uv", "run", slug, "keys", "create", "--tenant", "demo", "--role", "admin")
-    say(f"==> $ {shlex.join(command)} (the service asked for an API key)")
+def _create_key(
+    uv: str, slug: str, dst: Path, env: dict[str, str], say: Callable[[str], None]
+) -> str:
+    command = (uv, "run", slug, "keys", "create", "--tenant", "demo", "--role", "admin")
+    say(f"==> $ {_shown(command)} (the service asked for an API key)")
     result = subprocess.run(command, cwd=dst, env=env, capture_output=True, text=True, check=False)
     _check(result.returncode, command)
     words = result.stdout.split()
     if not words:
-        raise CheckFailed(f"`{shlex.join(command)}` printed no key")
+        raise CheckFailed(f"`{_shown(command)}` printed no key")
     return words[-1]
 
 
