@@ -159,24 +159,29 @@ def _new(args: argparse.Namespace) -> int:
             "no terminal to ask questions on: pass --defaults to take the preset's answers and "
             "the defaults (add -d KEY=VALUE to set others), or run in a terminal"
         )
-    if args.preset is None and interactive:
+    preset: presets.Preset | None
+    if args.preset is not None:
+        preset = presets.find(args.preset, template.presets_dir)
+    elif not presets.available(template.presets_dir):  # a template without presets
+        preset = None
+    elif interactive:
         preset = _pick_preset(template)
     else:
-        preset = presets.find(args.preset or presets.DEFAULT, template.presets_dir)
-    data = preset.answers()
-    answers_.check_known(data, template.questions, f"preset {preset.name}")
+        preset = presets.find(presets.DEFAULT, template.presets_dir)
+    data: dict[str, Any] = {}
+    if preset is not None:
+        data = preset.answers()
+        answers_.check_known(data, template.questions, f"preset {preset.name}")
     data.update(overrides)
     dst = args.dst.expanduser().resolve()
     project.new(dst, template, data, defaults=args.defaults, vcs_ref=args.vcs_ref)
-    print(f"\nCreated {dst} (preset {preset.name}).")
+    print(f"\nCreated {dst}" + (f" (preset {preset.name})." if preset else "."))
     print(f"Next: cd {args.dst} && make dev")
     return 0
 
 
 def _pick_preset(template: Template) -> presets.Preset:
     available = presets.available(template.presets_dir)
-    if not available:
-        raise UsageError(f"no presets in {template.presets_dir}")
     width = max(len(preset.name) for preset in available)
     choices = [
         questionary.Choice(title=f"{preset.name:<{width}}  {preset.summary}", value=preset.name)

@@ -34,10 +34,8 @@ class Template:
 
     @property
     def presets_dir(self) -> Path:
-        """Folder of preset files: the template's own, else the one beside this package."""
-        if self.root is not None and (self.root / "presets").is_dir():
-            return self.root / "presets"
-        return default_root() / "presets"
+        """Folder of preset files: a local template's own, else the one beside this package."""
+        return (self.root or default_root()) / "presets"
 
     @cached_property
     def questions(self) -> dict[str, dict[str, Any]] | None:
