@@ -15,7 +15,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -174,7 +174,7 @@ def run(
         try:
             _wait_ready(f"{base}/readyz", server, log)
             say(f"==> Service ready at {base}; POST /v1/chat/completions")
-            reply = _chat(base, lambda: _create_key(uv, slug, dst, env, say))
+            reply = _chat(base)
             message = reply["choices"][0]["message"]["content"]
             say(f"    answer: {message}")
             say(f"    usage:  {json.dumps(reply.get('usage', {}))}")
@@ -214,41 +214,23 @@ def _wait_ready(url: str, server: subprocess.Popen[bytes], log: IO[str]) -> None
     raise CheckFailed(f"{url} did not answer 200 within {_READY_TIMEOUT:.0f}s:\n" + _tail(log))
 
 
-def _chat(base: str, create_key: Callable[[], str]) -> dict[str, Any]:
+def _chat(base: str) -> dict[str, Any]:
     body = json.dumps({"model": "fast", "messages": [{"role": "user", "content": PROMPT}]}).encode()
-    headers = {"Content-Type": "application/json"}
-    for attempt in range(2):
-        request = urllib.request.Request(  # noqa: S310 (http URL we build)
-            f"{base}/v1/chat/completions", data=body, headers=headers, method="POST"
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-                reply: dict[str, Any] = json.load(response)
-                return reply
-        except urllib.error.HTTPError as error:
-            if error.code == 401 and attempt == 0:  # the service wants an API key: make one
-                headers["Authorization"] = f"Bearer {create_key()}"
-                continue
-            detail = error.read().decode(errors="replace")
-            raise CheckFailed(
-                f"POST /v1/chat/completions answered {error.code}: {detail}"
-            ) from error
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
-            raise CheckFailed(f"POST /v1/chat/completions failed: {error}") from error
-    raise CheckFailed("POST /v1/chat/completions was refused even with a new API key")
-
-
-def _create_key(
-    uv: str, slug: str, dst: Path, env: dict[str, str], say: Callable[[str], None]
-) -> str:
-    command = (uv, "run", slug, "keys", "create", "--tenant", "demo", "--role", "admin")
-    say(f"==> $ {_shown(command)} (the service asked for an API key)")
-    result = subprocess.run(command, cwd=dst, env=env, capture_output=True, text=True, check=False)
-    _check(result.returncode, command)
-    words = result.stdout.split()
-    if not words:
-        raise CheckFailed(f"`{_shown(command)}` printed no key")
-    return words[-1]
+    request = urllib.request.Request(  # noqa: S310 (http URL we build)
+        f"{base}/v1/chat/completions",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            reply: dict[str, Any] = json.load(response)
+            return reply
+    except urllib.error.HTTPError as error:
+        detail = error.read().decode(errors="replace")
+        raise CheckFailed(f"POST /v1/chat/completions answered {error.code}: {detail}") from error
+    except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
+        raise CheckFailed(f"POST /v1/chat/completions failed: {error}") from error
 
 
 def _stop(server: subprocess.Popen[bytes]) -> None:
