@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import importlib.metadata
 import io
 import json
 import os
@@ -91,15 +92,17 @@ def preset_answers(name: str) -> dict[str, Any]:
     return {"project_name": PROJECT_NAME, **data}
 
 
-def render(src: Path, dst: Path, data: dict[str, Any]) -> float:
+def render(src: Path, dst: Path, data: dict[str, Any], vcs_ref: str | None = None) -> float:
     """Render ``src`` into ``dst`` the way users do non-interactively; return seconds taken."""
     start = time.perf_counter()
     with contextlib.redirect_stderr(io.StringIO()):  # "No git tags found" despite quiet=True
-        copier.run_copy(str(src), str(dst), data=data, defaults=True, unsafe=True, quiet=True)
+        copier.run_copy(
+            str(src), str(dst), data=data, defaults=True, unsafe=True, quiet=True, vcs_ref=vcs_ref
+        )
     return time.perf_counter() - start
 
 
-def bench_render(repeat: int, work: Path) -> dict[str, Any]:
+def bench_render(repeat: int, work: Path, vcs_ref: str | None) -> dict[str, Any]:
     """Median render times; the goal compares each preset with the one-file template.
 
     Diagnostic rows (not part of the goal) render plain folders instead of git repositories,
@@ -125,7 +128,8 @@ def bench_render(repeat: int, work: Path) -> dict[str, Any]:
     for round_number in range(repeat + 1):  # round 0 warms caches and is discarded
         for name, (src, data, _) in subjects.items():
             counter += 1
-            seconds = render(src, work / "out" / f"{counter}-app", data)
+            ref = vcs_ref if src == REPO else None
+            seconds = render(src, work / "out" / f"{counter}-app", data, ref)
             if round_number:
                 runs[name].append(seconds)
     results: dict[str, Any] = {}
@@ -185,17 +189,17 @@ def resolve_uv(project: Path) -> str:
         ["pyenv", "whence", "--path", "uv"], capture_output=True, text=True, check=False
     ).stdout.split()
     if not found:
-        raise SystemExit("uv is not installed (or pass --skip-make-test)")
+        raise BenchError("uv is not installed (or pass --skip-make-test)")
     return found[-1]
 
 
-def bench_make_test(work: Path) -> dict[str, Any]:
+def bench_make_test(work: Path, vcs_ref: str | None) -> dict[str, Any]:
     """Seconds from `copier copy` to a green `make test` for the default preset."""
     if shutil.which("uv") is None or shutil.which("make") is None:
         raise SystemExit("part (b) needs uv and make on PATH (or pass --skip-make-test)")
     project = work / "bench-app"
     phases: dict[str, float] = {}
-    phases["render"] = render(REPO, project, preset_answers(DEFAULT_PRESET))
+    phases["render"] = render(REPO, project, preset_answers(DEFAULT_PRESET), vcs_ref)
     if not (project / "Makefile").is_file():
         raise BenchError("the generated project has no Makefile yet (pass --skip-make-test)")
     phases["uv_sync"], _ = timed([resolve_uv(project), "sync"], project)
@@ -236,7 +240,7 @@ def machine() -> dict[str, Any]:
         "cpu_model": cpu_model(),
         "platform": platform.platform(),
         "python": platform.python_version(),
-        "copier": command_version(sys.executable, "-m", "copier", "--version"),
+        "copier": importlib.metadata.version("copier"),
         "uv": command_version("uv", "--version"),
         "git": command_version("git", "--version"),
         "load_average_1_5_15": [round(load, 2) for load in os.getloadavg()],
@@ -275,6 +279,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip-make-test", action="store_true", help="skip (b), the copy-to-green-tests timing"
     )
+    parser.add_argument(
+        "--vcs-ref",
+        metavar="REF",
+        help="render this commit or tag of shipshape (default: the working tree, edits included)",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -284,16 +293,16 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "generate",
         "date": started.isoformat(timespec="seconds"),
         "machine": machine(),
-        "template": template_state(),
+        "template": {**template_state(), "vcs_ref": args.vcs_ref},
         "repeat": args.repeat,
     }
     with tempfile.TemporaryDirectory(prefix="shipshape-bench-") as tmp:
-        report["render"] = bench_render(args.repeat, Path(tmp))
+        report["render"] = bench_render(args.repeat, Path(tmp), args.vcs_ref)
         print_render_table(report["render"], args.repeat)
         report["make_test"] = None
         if not args.skip_make_test:
             try:
-                report["make_test"] = bench_make_test(Path(tmp))
+                report["make_test"] = bench_make_test(Path(tmp), args.vcs_ref)
             except BenchError as error:
                 report["make_test"] = {"error": str(error)}
                 print(f"\n(b) no green make test: {error}", file=sys.stderr)
