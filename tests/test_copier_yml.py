@@ -52,6 +52,12 @@ def asked_questions() -> dict[str, dict[str, Any]]:
     return questions
 
 
+def derived_list(name: str) -> Any:
+    """A derived ``type: yaml`` value as copier sees it: its default parsed as YAML."""
+    default = copier_config()[name]["default"]
+    return yaml.safe_load(default) if isinstance(default, str) else default
+
+
 def derived_values() -> list[str]:
     return [
         name
@@ -88,7 +94,7 @@ def stdlib_names_of(interpreter: Path) -> set[str]:
 
 
 def documented_stdlib_modules() -> list[str]:
-    value = copier_config()["stdlib_modules"]["default"]
+    value = derived_list("stdlib_modules")
     assert isinstance(value, list)
     return [str(name) for name in value]
 
@@ -123,7 +129,7 @@ def test_stdlib_modules_equals_the_union_over_supported_pythons() -> None:
 
 def test_python_keywords_equals_the_lowercase_keywords_of_python() -> None:
     expected = [word for word in keyword.kwlist if word.islower()]
-    assert copier_config()["python_keywords"]["default"] == expected
+    assert derived_list("python_keywords") == expected
 
 
 def test_derived_values_are_never_asked_and_never_recorded() -> None:
