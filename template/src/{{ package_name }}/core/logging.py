@@ -83,6 +83,8 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
         uvicorn_logger.propagate = True
+    # Alembic announces its dialect on every readiness check; keep its warnings only.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
     structlog.configure(
         processors=[
