@@ -67,8 +67,8 @@ def openai_error(
     status_code: int, message: str, *, type_: str, code: str, param: str | None = None
 ) -> JSONResponse:
     """Return OpenAI's error envelope."""
-    body = {"error": {"message": message, "type": type_, "code": code, "param": param}}
-    return JSONResponse(body, status_code=status_code)
+    error = {"message": message, "type": type_, "code": code, "param": param}
+    return JSONResponse({"error": error}, status_code=status_code)
 
 
 def problem(request: Request, status_code: int, detail: str, **extra: Any) -> JSONResponse:
