@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from shipshape.demo import find_uv
 from tests.conftest import render_project
 
 pytestmark = [
@@ -38,6 +39,10 @@ def newcomer_env() -> dict[str, str]:
 
 
 def sh(command: list[str], cwd: Path) -> str:
+    if command[0] == "uv":
+        # pyenv's `uv` shim resolves through the project's .python-version, which may name a
+        # Python that uv was not installed into: run the real binary, as the Makefile does.
+        command = [find_uv(), *command[1:]]
     result = subprocess.run(
         command,
         cwd=cwd,

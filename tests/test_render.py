@@ -16,13 +16,21 @@ from tests.conftest import REPO, load_preset
 
 Rendered = Callable[[Case], Path]
 
-JINJA_LEFTOVER = re.compile(r"\{\{|\{%|%\}|\}\}")
-BINARY_SUFFIXES = {".png", ".ico", ".db", ".sqlite"}
+# `}}` alone is legitimate (nested dict literals, f-string escapes); openings are not.
+JINJA_LEFTOVER = re.compile(r"\{\{|\{%|%\}|\{#")
+BINARY_SUFFIXES = {".png", ".ico", ".db", ".sqlite", ".pyc"}
+# Made by running the project (tests/test_generated.py shares these folders), not rendered.
+RUN_ARTIFACTS = {".git", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", "var"}
 
 
 def project_files(root: Path) -> Iterator[Path]:
     for path in sorted(root.rglob("*")):
-        if path.is_file() and ".git" not in path.parts and path.suffix not in BINARY_SUFFIXES:
+        rendered_part = path.relative_to(root).parts
+        if (
+            path.is_file()
+            and not RUN_ARTIFACTS & set(rendered_part)
+            and path.suffix not in BINARY_SUFFIXES
+        ):
             yield path
 
 
