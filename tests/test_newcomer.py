@@ -33,7 +33,7 @@ def newcomer_env() -> dict[str, str]:
     """A shell as a newcomer has it: none of this test run's virtualenv or pytest state."""
     # PYENV_VERSION and PYENV_DIR are set by pyenv's shim when this suite runs under
     # `uv run`: they would pin every shim to the suite's Python, which a newcomer's shell doesn't.
-    launched_by = ("PYTEST_", "VIRTUAL_ENV", "UV_", "APP_", "DATABASE_")
+    launched_by: tuple[str, ...] = ("PYTEST_", "VIRTUAL_ENV", "UV_", "APP_", "DATABASE_")
     launched_by += ("PYENV_VERSION", "PYENV_DIR")
     return {key: value for key, value in os.environ.items() if not key.startswith(launched_by)}
 
