@@ -37,7 +37,11 @@ def render_project(
     """Render the template non-interactively into ``dst`` and return it.
 
     ``preset`` answers come first, ``data`` overrides them; everything else takes its default.
+    Without ``vcs_ref`` this repository's working tree is rendered (``HEAD`` plus uncommitted
+    edits); copier would otherwise pick the newest release tag.
     """
+    if vcs_ref is None and Path(src) == REPO:
+        vcs_ref = "HEAD"
     answers: dict[str, Any] = {"project_name": "Demo App"}
     if preset is not None:
         answers.update(load_preset(preset))

@@ -141,7 +141,11 @@ def run(
         )
     preset = presets.find(presets.DEFAULT, template.presets_dir)
     say(f"==> Generating {dst} from the {preset.name!r} preset")
-    project.new(dst, template, preset.answers(), defaults=True, overwrite=force, quiet=True)
+    # A local checkout demos what it holds (HEAD plus uncommitted edits), not its newest tag.
+    vcs_ref = "HEAD" if template.root is not None else None
+    project.new(
+        dst, template, preset.answers(), defaults=True, overwrite=force, quiet=True, vcs_ref=vcs_ref
+    )
     answers = project.recorded_answers(dst)
     slug = str(answers.get("project_slug") or dst.name)
     version_file = dst / ".python-version"
