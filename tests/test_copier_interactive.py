@@ -30,7 +30,8 @@ def test_plain_copier_asks_every_unconditional_question_in_order(tmp_path: Path)
     env = dict(os.environ, PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm", NO_COLOR="1")
     child = pexpect.spawn(
         COPIER,
-        ["copy", "--trust", str(REPO), "my-app"],
+        # HEAD: this working tree, not the newest release tag copier would pick by default.
+        ["copy", "--trust", "--vcs-ref", "HEAD", str(REPO), "my-app"],
         cwd=str(tmp_path),
         env=env,
         encoding="utf-8",

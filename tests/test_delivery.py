@@ -24,6 +24,7 @@ import yaml
 
 from tests.cases import DELIVERY_CASE_IDS, DELIVERY_CASES, Case
 from tests.conftest import load_preset
+from tests.test_render import project_files
 
 BIN = Path(sys.executable).parent
 Rendered = Callable[[Case], Path]
@@ -535,7 +536,7 @@ def test_secret_hook_catches_credential_shapes_and_passes_the_project_itself(
     assert missed == []
     flagged = [
         str(path.relative_to(root))
-        for path in root.rglob("*")
-        if path.is_file() and ".git" not in path.parts and pattern.search(path.read_text())
+        for path in project_files(root)
+        if pattern.search(path.read_text())
     ]
     assert flagged == []

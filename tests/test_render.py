@@ -77,7 +77,7 @@ def test_every_yaml_toml_and_json_file_parses(case: Case, rendered: Rendered) ->
     for path in project_files(root):
         text = path.read_text()
         if path.suffix in {".yml", ".yaml"}:
-            yaml.safe_load(text)
+            list(yaml.safe_load_all(text))  # Kubernetes files hold several documents
         elif path.suffix == ".toml":
             tomllib.loads(text)
         elif path.suffix == ".json":
