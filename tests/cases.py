@@ -36,3 +36,19 @@ CASES: tuple[Case, ...] = (
 )
 
 CASE_IDS = [case.id for case in CASES]
+
+#: The delivery answers in every combination (kubernetes needs PostgreSQL). They change no Python
+#: code, so they get the file checks and the delivery validators only (tests/test_render.py file
+#: checks, tests/test_delivery.py), not a lint and test run of their own.
+DELIVERY_COMBINATIONS: tuple[Case, ...] = tuple(
+    Case(
+        id=f"ci_provider={ci},deploy_target={target}"
+        + (",database=postgres" if target == "kubernetes" else ""),
+        data={"ci_provider": ci, "deploy_target": target}
+        | ({"database": "postgres"} if target == "kubernetes" else {}),
+    )
+    for ci in ("github", "gitlab")
+    for target in ("compose", "kubernetes")
+)
+DELIVERY_CASES: tuple[Case, ...] = CASES + DELIVERY_COMBINATIONS
+DELIVERY_CASE_IDS = [case.id for case in DELIVERY_CASES]

@@ -33,12 +33,19 @@ INVALID_ANSWERS = [
     bad({"python_version": "3.10"}, "python_version", "3.11", "3.12", "3.13"),
     bad({"database": "mysql"}, "database", "sqlite", "postgres"),
     bad({"llm_providers": ["anthropic"]}, "llm_providers", "openai", "ollama"),
+    bad({"ci_provider": "jenkins"}, "ci_provider", "github", "gitlab"),
+    bad({"deploy_target": "nomad"}, "deploy_target", "compose", "kubernetes"),
 ]
 
 # Combinations of individually valid answers that the template does not support. This list grows
 # as options arrive; each entry must fail with a message that says what to choose instead.
 UNSUPPORTED_COMBINATIONS = [
     bad({"llm_providers": []}, "llm_providers", "at least one real provider", "openai, ollama"),
+    bad(
+        {"deploy_target": "kubernetes", "database": "sqlite"},
+        "deploy_target=kubernetes needs database=postgres",
+        "deploy_target=compose",
+    ),
 ]
 
 

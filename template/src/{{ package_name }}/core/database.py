@@ -29,15 +29,33 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Upgrade the database to the newest migration."""
-    command.upgrade(alembic_config(engine), "head")
+    """Upgrade the database to the newest migration (one ahead of this code stays as it is)."""
+    if not is_ahead(engine):
+        command.upgrade(alembic_config(engine), "head")
 
 
-def pending_migrations(engine: Engine) -> list[str]:
-    """Return the revisions not yet applied, oldest first (empty when up to date)."""
+def _revisions(engine: Engine) -> tuple[ScriptDirectory, set[str]]:
+    """This code's migration scripts and the revisions the database records as applied."""
     script = ScriptDirectory.from_config(alembic_config(engine))
     with engine.connect() as connection:
         applied = set(MigrationContext.configure(connection).get_current_heads())
+    return script, applied
+
+
+def is_ahead(engine: Engine) -> bool:
+    """Whether a newer release migrated the database (this code was rolled back).
+
+    Migrations are expand/contract, so the schema still serves this code (docs/deployment.md).
+    """
+    script, applied = _revisions(engine)
+    return bool(applied - {revision.revision for revision in script.walk_revisions()})
+
+
+def pending_migrations(engine: Engine) -> list[str]:
+    """Return the revisions not yet applied, oldest first (empty when up to date or ahead)."""
+    script, applied = _revisions(engine)
+    if applied - {revision.revision for revision in script.walk_revisions()}:
+        return []
     pending: list[str] = []
     for revision in script.walk_revisions():
         if revision.revision in applied:

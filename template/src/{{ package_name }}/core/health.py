@@ -1,7 +1,13 @@
-"""Health: ``/healthz`` says the process is alive, ``/readyz`` that it can serve traffic."""
+"""Health: ``/healthz`` says the process is alive, ``/readyz`` that it can serve traffic.
+
+``/readyz`` also says what this process serves (``release``): the service version and git
+revision the image was built from, and the model routing it loaded, so a running pod can be
+matched to a release and to the image labels (see docs/deployment.md).
+"""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -9,7 +15,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from .catalog import TIERS, Catalog
 from .database import pending_migrations
+from .settings import Settings
 
 router = APIRouter(tags=["health"])
 
@@ -17,6 +25,25 @@ router = APIRouter(tags=["health"])
 @router.get("/healthz")
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
+
+
+def release_info(settings: Settings, catalog: Catalog) -> dict[str, Any]:
+    """The service version and the exact model routing this process serves."""
+    models_file = settings.resolved_models_file
+    return {
+        "version": settings.service_version,
+        "revision": settings.service_revision,
+        "models_file": str(models_file),
+        # The same digest the image carries in its `service.models.sha256` label.
+        "models_sha256": hashlib.sha256(models_file.read_bytes()).hexdigest(),
+        "tiers": {
+            tier: [
+                f"{catalog.targets[name].provider}/{catalog.targets[name].model}"
+                for name in catalog.tier(tier)
+            ]
+            for tier in TIERS
+        },
+    }
 
 
 def readiness(engine: Engine) -> dict[str, Any]:
@@ -38,4 +65,5 @@ def readiness(engine: Engine) -> dict[str, Any]:
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
     report = readiness(request.app.state.services.engine)
+    report["release"] = request.app.state.release
     return JSONResponse(report, status_code=200 if report["status"] == "ready" else 503)
