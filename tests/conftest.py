@@ -53,9 +53,7 @@ def render_project(
         defaults=True,
         unsafe=True,
         quiet=True,
-        # This working tree, uncommitted edits included, even when the repo has release tags
-        # (copier would otherwise render the newest tag).
-        vcs_ref=vcs_ref or ("HEAD" if Path(src) == REPO else None),
+        vcs_ref=vcs_ref,
     )
     return dst
 
