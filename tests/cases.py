@@ -33,6 +33,7 @@ CASES: tuple[Case, ...] = (
     Case(id="database=postgres", data={"database": "postgres"}),
     Case(id="llm_providers=ollama", data={"llm_providers": ["ollama"]}),
     Case(id="llm_providers=openai,ollama", data={"llm_providers": ["openai", "ollama"]}),
+    Case(id="feature_flags=flagd", data={"feature_flags": "flagd"}),
 )
 
 CASE_IDS = [case.id for case in CASES]

@@ -35,6 +35,7 @@ INVALID_ANSWERS = [
     bad({"llm_providers": ["anthropic"]}, "llm_providers", "openai", "ollama"),
     bad({"ci_provider": "jenkins"}, "ci_provider", "github", "gitlab"),
     bad({"deploy_target": "nomad"}, "deploy_target", "compose", "kubernetes"),
+    bad({"feature_flags": "launchdarkly"}, "feature_flags", "file", "flagd"),
 ]
 
 # Combinations of individually valid answers that the template does not support. This list grows

@@ -1,4 +1,5 @@
-"""Each rendered project passes its own checks: ruff, ruff format, mypy --strict and pytest.
+"""Each rendered project passes its own checks: ruff, ruff format, mypy --strict, pytest, its
+evals against the committed baseline and its red-team gates (all offline).
 
 The projects are checked in this repo's environment, which holds the union of their
 dependencies (tests/test_render.py keeps that true), instead of one `uv sync` per project.
@@ -85,3 +86,32 @@ def test_pytest_passes_with_nothing_skipped(case: Case, rendered: Rendered) -> N
     assert re.search(r"\d+ passed", summary), summary
     # Services the options use (PostgreSQL) run in CI: a skip there would hide a broken test.
     assert "skipped" not in summary, output
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_evals_pass_against_the_committed_baseline(
+    case: Case, rendered: Rendered, tmp_path: Path
+) -> None:
+    output = run(
+        [str(BIN / "python"), "-m", "demo_app", "eval", "--report-dir", str(tmp_path)],
+        rendered(case),
+    )
+    assert "pass rate 1.000" in output, output
+    assert (tmp_path / "eval.json").is_file()
+    assert (tmp_path / "eval.md").is_file()
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_redteam_meets_its_block_and_false_positive_gates(
+    case: Case, rendered: Rendered, tmp_path: Path
+) -> None:
+    output = run(
+        [str(BIN / "python"), "-m", "demo_app", "redteam", "--report-dir", str(tmp_path)],
+        rendered(case),
+    )
+    assert "attacks blocked" in output, output
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_prompt_lock_file_matches_the_prompts(case: Case, rendered: Rendered) -> None:
+    run([str(BIN / "python"), "-m", "demo_app", "prompts", "check"], rendered(case))

@@ -102,6 +102,13 @@ def test_make_lint_passes(project: Path) -> None:
     sh(["make", "lint"], project)
 
 
+def test_make_eval_passes_prompt_lock_evals_and_red_team(project: Path) -> None:
+    output = sh(["make", "eval"], project)
+    assert "match prompts/prompts.lock" in output
+    assert "pass rate 1.000" in output
+    assert "attacks blocked" in output
+
+
 @pytest.mark.parametrize(
     "command",
     [["uv", "run", "demo-app", "--help"], ["uv", "run", "python", "-m", "demo_app", "--help"]],

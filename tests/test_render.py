@@ -133,6 +133,18 @@ def test_python_version_is_pinned_where_the_service_is_built(
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_flag_files_exist_only_for_the_chosen_provider(case: Case, rendered: Rendered) -> None:
+    root = rendered(case)
+    flagd = expected_answers(case).get("feature_flags", "file") == "flagd"
+    assert (root / "config" / "flags.flagd.json").is_file() == flagd
+    assert (root / "config" / "flags.yaml").is_file() == (not flagd)
+    assert (root / "src" / "demo_app" / "core" / "flagfile.py").is_file() == (not flagd)
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    dependencies = {normalise(req) for req in pyproject["project"]["dependencies"]}
+    assert ("openfeature-provider-flagd" in dependencies) == flagd
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_console_script_is_named_after_the_slug(case: Case, rendered: Rendered) -> None:
     pyproject = tomllib.loads((rendered(case) / "pyproject.toml").read_text())
     assert pyproject["project"]["name"] == "demo-app"

@@ -5,7 +5,7 @@ The cost ledger, audit log and metrics join this stage later.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
@@ -28,8 +28,12 @@ class Outcome:
     prompt_tokens: int
     completion_tokens: int
     latency_ms: int
-    # ok, upstream_unavailable, upstream_error or client_disconnected
+    # ok, upstream_unavailable, upstream_error, output_blocked or client_disconnected
     outcome: str
+    prompt_name: str | None = None
+    prompt_version: int | None = None
+    # flag key -> variant served, so experiments can be analysed per variant
+    flag_variants: dict[str, str] = field(default_factory=dict)
 
 
 def record(engine: Engine, outcome: Outcome) -> None:

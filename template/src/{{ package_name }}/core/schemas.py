@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,6 +32,16 @@ class StreamOptions(BaseModel):
     include_usage: bool = False
 
 
+class PromptRef(BaseModel):
+    """Which versioned prompt to apply (``prompts/``); flags pick the version when unset."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    version: int | None = Field(default=None, ge=1)
+    variables: dict[str, Any] = Field(default_factory=dict)
+
+
 class ChatCompletionRequest(BaseModel):
     # Unknown OpenAI parameters are ignored rather than refused, as OpenAI-compatible servers do.
     model_config = ConfigDict(extra="ignore")
@@ -47,6 +57,7 @@ class ChatCompletionRequest(BaseModel):
     stream: bool = False
     stream_options: StreamOptions | None = None
     user: str | None = None
+    prompt: PromptRef | None = None
 
     @property
     def token_limit(self) -> int | None:
