@@ -1,13 +1,16 @@
 """The request pipeline: every chat request runs these stages, in this order.
 
     1. validate          the request is well-formed and names a model we serve
-    2. gateway           tier -> targets -> provider adapter, falling back on failure
-    3. record            interactions row + structured log line
+    2. cache             a cached answer for this tenant and request ends the pipeline here
+    3. gateway           tier -> targets -> provider adapter, with retries, breakers, fallbacks
+    4. output            the answer matches the requested response_format (one repair call)
+    5. cache, record     store the answer; interactions row + structured log line
 
 Later stages slot in at fixed places, each a module of its own:
 auth and access (who is calling, what they may do) and limits (rate, budget) go before
-``validate``; input guardrails, flags and the prompt template between ``validate`` and
-``gateway``; output guardrails between ``gateway`` and ``record``.
+``validate`` and hand the principal's tenant to this module (until then every request is the
+``default`` tenant); input guardrails, flags and the prompt template (which sets the prompt
+version the cache key includes) between ``validate`` and ``gateway``.
 """
 
 from __future__ import annotations
@@ -16,14 +19,23 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from .errors import InvalidRequestError, ProviderError, UpstreamUnavailableError
-from .gateway import Gateway, NamedTarget, Route
+from . import output
+from .cache import DEFAULT_TENANT, ResponseCache, cache_key, cacheable
+from .errors import (
+    InvalidModelOutputError,
+    InvalidRequestError,
+    ProviderError,
+    UpstreamRejectedError,
+    UpstreamUnavailableError,
+)
+from .gateway import Deadline, Gateway, NamedTarget, Route
 from .logging import get_logger
-from .providers import Chunk
+from .providers import Chunk, Completion, TokenUsage
 from .record import Outcome, record
 from .schemas import (
     AssistantMessage,
@@ -32,12 +44,15 @@ from .schemas import (
     ChatCompletionRequest,
     Choice,
     ChunkChoice,
+    CompletionTokensDetails,
     Delta,
+    PromptTokensDetails,
     Usage,
 )
 from .settings import Settings
 
 log = get_logger(__name__)
+CacheStatus = Literal["hit", "miss", "skip"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +62,7 @@ class Services:
     settings: Settings
     engine: Engine
     gateway: Gateway
+    cache: ResponseCache
 
 
 def validate(services: Services, request: ChatCompletionRequest) -> Route:
@@ -54,6 +70,7 @@ def validate(services: Services, request: ChatCompletionRequest) -> Route:
         raise InvalidRequestError(
             "stream_options is only allowed when stream is true.", param="stream_options"
         )
+    output.check_schema(request)
     return services.gateway.route(request.model)
 
 
@@ -67,8 +84,9 @@ def _outcome(
     target: NamedTarget | None,
     started: float,
     result: str,
-    usage: tuple[int, int] = (0, 0),
+    usage: TokenUsage | None = None,
 ) -> Outcome:
+    usage = usage or TokenUsage()
     return Outcome(
         request_id=request_id,
         requested_model=route.requested,
@@ -76,37 +94,92 @@ def _outcome(
         target=target.name if target else None,
         provider=target.provider if target else None,
         model=target.model if target else None,
-        prompt_tokens=usage[0],
-        completion_tokens=usage[1],
+        prompt_tokens=usage.prompt,
+        completion_tokens=usage.completion,
         latency_ms=round((time.monotonic() - started) * 1000),
         outcome=result,
     )
 
 
+def _usage(usage: TokenUsage) -> Usage:
+    return Usage(
+        prompt_tokens=usage.prompt,
+        completion_tokens=usage.completion,
+        total_tokens=usage.prompt + usage.completion,
+        prompt_tokens_details=PromptTokensDetails(cached_tokens=usage.cached),
+        completion_tokens_details=CompletionTokensDetails(reasoning_tokens=usage.reasoning),
+    )
+
+
+def _add(first: TokenUsage, second: TokenUsage) -> TokenUsage:
+    return TokenUsage(
+        prompt=first.prompt + second.prompt,
+        completion=first.completion + second.completion,
+        cached=first.cached + second.cached,
+        reasoning=first.reasoning + second.reasoning,
+    )
+
+
+async def _answer(
+    services: Services, route: Route, request: ChatCompletionRequest
+) -> tuple[NamedTarget, Completion, TokenUsage]:
+    """Gateway, then output guardrails: one repair call when the format is wrong."""
+    deadline: Deadline = services.gateway.deadline()
+    target, completion = await services.gateway.complete(route, request, deadline)
+    issue = output.problem(request, completion)
+    if issue is None:
+        return target, completion, completion.usage
+    log.info("output.repair", target=target.name, issue=issue)
+    repair = output.repair_request(request, completion, issue)
+    target, repaired = await services.gateway.complete(route, repair, deadline)
+    spent = _add(completion.usage, repaired.usage)
+    issue = output.problem(request, repaired)
+    if issue is not None:
+        raise InvalidModelOutputError(
+            f"The model's answer does not match response_format, even after one repair: {issue}"
+        )
+    return target, repaired, spent
+
+
 async def chat_completion(
-    services: Services, request: ChatCompletionRequest, request_id: str
-) -> ChatCompletion:
+    services: Services,
+    request: ChatCompletionRequest,
+    request_id: str,
+    tenant: str = DEFAULT_TENANT,
+    prompt_version: str | None = None,
+) -> tuple[ChatCompletion, CacheStatus]:
     route = validate(services, request)
     started = time.monotonic()
+    key = None
+    if cacheable(request):
+        key = cache_key(tenant, [t.name for t in route.targets], request, prompt_version)
+        cached = await services.cache.get(key)
+        if cached is not None:
+            hit = ChatCompletion.model_validate_json(cached)
+            await _record(services, _outcome(request_id, route, None, started, "cache_hit"))
+            update = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time())}
+            return hit.model_copy(update=update), "hit"
     try:
-        target, completion = await services.gateway.complete(route, request)
-    except UpstreamUnavailableError:
-        await _record(services, _outcome(request_id, route, None, started, "upstream_unavailable"))
+        target, completion, spent = await _answer(services, route, request)
+    except (UpstreamUnavailableError, UpstreamRejectedError, InvalidModelOutputError) as exc:
+        await _record(services, _outcome(request_id, route, None, started, exc.code))
         raise
-    usage = (completion.prompt_tokens, completion.completion_tokens)
-    await _record(services, _outcome(request_id, route, target, started, "ok", usage))
-    return ChatCompletion(
+    await _record(services, _outcome(request_id, route, target, started, "ok", spent))
+    message = AssistantMessage(
+        content=completion.content if completion.content or not completion.tool_calls else None,
+        tool_calls=list(completion.tool_calls) or None,
+    )
+    response = ChatCompletion(
         id=f"chatcmpl-{uuid.uuid4().hex}",
         created=int(time.time()),
         model=target.model,
-        choices=[
-            Choice(
-                message=AssistantMessage(content=completion.content),
-                finish_reason=completion.finish_reason,
-            )
-        ],
-        usage=Usage(prompt_tokens=usage[0], completion_tokens=usage[1], total_tokens=sum(usage)),
+        choices=[Choice(message=message, finish_reason=completion.finish_reason)],
+        usage=_usage(spent),
     )
+    if key is None:
+        return response, "skip"
+    await services.cache.set(key, response.model_dump_json())
+    return response, "miss"
 
 
 async def chat_completion_stream(
@@ -117,8 +190,8 @@ async def chat_completion_stream(
     started = time.monotonic()
     try:
         target, chunks = await services.gateway.stream(route, request)
-    except UpstreamUnavailableError:
-        await _record(services, _outcome(request_id, route, None, started, "upstream_unavailable"))
+    except (UpstreamUnavailableError, UpstreamRejectedError) as exc:
+        await _record(services, _outcome(request_id, route, None, started, exc.code))
         raise
     return _relay(services, request, request_id, route, target, chunks, started)
 
@@ -141,32 +214,31 @@ async def _relay(
             id=completion_id, created=created, model=target.model, choices=[choice]
         )
 
-    prompt_tokens = completion_tokens = 0
+    usage = TokenUsage()
     result = "client_disconnected"
     try:
         yield chunk(Delta(role="assistant", content=""))
         async for piece in chunks:
-            prompt_tokens = piece.prompt_tokens or prompt_tokens
-            completion_tokens = piece.completion_tokens or completion_tokens
-            if piece.content or piece.finish_reason:
-                yield chunk(Delta(content=piece.content or None), piece.finish_reason)
+            usage = piece.usage or usage
+            if piece.content or piece.finish_reason or piece.tool_calls:
+                delta = Delta(
+                    content=piece.content or None, tool_calls=list(piece.tool_calls) or None
+                )
+                yield chunk(delta, piece.finish_reason)
         if request.stream_options is not None and request.stream_options.include_usage:
-            usage = Usage(
-                prompt_tokens=prompt_tokens,
-                completion_tokens=completion_tokens,
-                total_tokens=prompt_tokens + completion_tokens,
-            )
             yield ChatCompletionChunk(
-                id=completion_id, created=created, model=target.model, choices=[], usage=usage
+                id=completion_id,
+                created=created,
+                model=target.model,
+                choices=[],
+                usage=_usage(usage),
             )
         result = "ok"
     except ProviderError:
         result = "upstream_error"
         raise
     finally:
-        outcome = _outcome(
-            request_id, route, target, started, result, (prompt_tokens, completion_tokens)
-        )
+        outcome = _outcome(request_id, route, target, started, result, usage)
         try:
             await _record(services, outcome)
         except Exception:
