@@ -28,9 +28,9 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
-    stop_any,
     wait_exponential_jitter,
 )
+from tenacity.stop import stop_base
 
 from .breaker import STATE_VALUES, CircuitBreaker, State
 from .catalog import TIERS, Catalog, FakeTarget, ProviderTarget
@@ -94,6 +94,22 @@ def _wait(state: RetryCallState) -> float:
     if isinstance(exc, ProviderError) and exc.retry_after is not None:
         return exc.retry_after
     return float(BACKOFF(state))
+
+
+class _GiveUp(stop_base):
+    """Stop retrying a target when waiting would overrun the deadline (fall back at once
+    instead) or when its breaker has opened."""
+
+    def __init__(self, deadline: Deadline, breaker: CircuitBreaker) -> None:
+        self.deadline = deadline
+        self.breaker = breaker
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        next_call_time = self.deadline.remaining() - (retry_state.upcoming_sleep or 0.0)
+        outcome = retry_state.outcome
+        exc = outcome.exception() if outcome else None
+        resting = isinstance(exc, ProviderError) and exc.kind == "circuit_open"
+        return next_call_time < MIN_CALL_S or resting or self.breaker.state == "open"
 
 
 class Gateway:
@@ -198,16 +214,8 @@ class Gateway:
         call: Callable[[Provider, NamedTarget, float], Awaitable[T]],
     ) -> T:
         breaker = self.breakers[target.name]
-
-        def give_up(state: RetryCallState) -> bool:
-            # Waiting past the deadline would only delay the fallback.
-            next_call_time = deadline.remaining() - (state.upcoming_sleep or 0.0)
-            exc = state.outcome.exception() if state.outcome else None
-            resting = isinstance(exc, ProviderError) and exc.kind == "circuit_open"
-            return next_call_time < MIN_CALL_S or resting or breaker.state == "open"
-
         retrying = AsyncRetrying(
-            stop=stop_any(stop_after_attempt(1 + target.config.max_retries), give_up),
+            stop=stop_after_attempt(1 + target.config.max_retries) | _GiveUp(deadline, breaker),
             wait=_wait,
             retry=retry_if_exception(_retryable),
             reraise=True,
