@@ -32,13 +32,19 @@ INVALID_ANSWERS = [
     bad({"author_email": "nobody"}, "author_email", "not an e-mail address"),
     bad({"python_version": "3.10"}, "python_version", "3.11", "3.12", "3.13"),
     bad({"database": "mysql"}, "database", "sqlite", "postgres"),
-    bad({"llm_providers": ["anthropic"]}, "llm_providers", "openai", "ollama"),
+    bad({"llm_providers": ["skynet"]}, "llm_providers", "openai", "ollama"),
+    bad({"cache_backend": "memcached"}, "cache_backend", "memory", "redis"),
 ]
 
 # Combinations of individually valid answers that the template does not support. This list grows
 # as options arrive; each entry must fail with a message that says what to choose instead.
 UNSUPPORTED_COMBINATIONS = [
-    bad({"llm_providers": []}, "llm_providers", "at least one real provider", "openai, ollama"),
+    bad(
+        {"llm_providers": []},
+        "llm_providers",
+        "at least one real provider",
+        "openai, anthropic, azure_openai, bedrock, gemini, ollama",
+    ),
 ]
 
 
