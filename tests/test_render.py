@@ -131,6 +131,7 @@ def test_sdk_dependencies_follow_the_chosen_providers_and_cache(
     dependencies = {normalise(req) for req in pyproject["project"]["dependencies"]}
     answers = expected_answers(case)
     providers = answers["llm_providers"]
+    assert isinstance(providers, list)
     assert ("anthropic" in dependencies) == ("anthropic" in providers)
     assert ("boto3" in dependencies) == ("bedrock" in providers)
     assert ("google-genai" in dependencies) == ("gemini" in providers)
@@ -144,8 +145,10 @@ def test_env_example_documents_each_chosen_providers_settings(
 ) -> None:
     env = (rendered(case) / ".env.example").read_text()
     answers = expected_answers(case)
+    providers = answers["llm_providers"]
+    assert isinstance(providers, list)
     for provider, setting in PROVIDER_SETTINGS.items():
-        assert (setting in env) == (provider in answers["llm_providers"]), setting
+        assert (setting in env) == (provider in providers), setting
     assert ("REDIS_URL" in env) == (answers.get("cache_backend", "memory") == "redis")
 
 
