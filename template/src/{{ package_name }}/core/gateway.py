@@ -28,7 +28,7 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_random_exponential,
 )
 from tenacity.stop import stop_base
 
@@ -47,8 +47,9 @@ from .schemas import ChatCompletionRequest
 log = get_logger(__name__)
 T = TypeVar("T")
 
-#: Backoff between retries of one target when the provider did not say how long to wait.
-BACKOFF = wait_exponential_jitter(initial=0.2, max=4.0, jitter=0.2)
+#: Backoff between retries of one target when the provider did not say how long to wait:
+#: a random wait up to 0.2 s, 0.4 s, 0.8 s, ... capped at 4 s ("full jitter").
+BACKOFF = wait_random_exponential(multiplier=0.2, max=4.0)
 #: A call with less time than this left is not started.
 MIN_CALL_S = 0.05
 
