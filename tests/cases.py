@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_PRESET = "minimal"
+ALL_PROVIDERS = ("openai", "anthropic", "azure_openai", "bedrock", "gemini", "ollama")
 #: Every preset in presets/ is rendered and checked, so a new preset is covered on arrival.
 PRESET_NAMES = tuple(
     sorted(path.stem for path in (Path(__file__).parents[1] / "presets").glob("*.yml"))
@@ -31,8 +32,13 @@ CASES: tuple[Case, ...] = (
     Case(id="python_version=3.11", data={"python_version": "3.11"}),
     Case(id="python_version=3.13", data={"python_version": "3.13"}),
     Case(id="database=postgres", data={"database": "postgres"}),
-    Case(id="llm_providers=ollama", data={"llm_providers": ["ollama"]}),
+    Case(id="cache_backend=redis", data={"cache_backend": "redis"}),
+    *(
+        Case(id=f"llm_providers={provider}", data={"llm_providers": [provider]})
+        for provider in ("anthropic", "azure_openai", "bedrock", "gemini", "ollama")
+    ),
     Case(id="llm_providers=openai,ollama", data={"llm_providers": ["openai", "ollama"]}),
+    Case(id="llm_providers=all", data={"llm_providers": list(ALL_PROVIDERS)}),
     Case(id="feature_flags=flagd", data={"feature_flags": "flagd"}),
 )
 

@@ -32,7 +32,8 @@ INVALID_ANSWERS = [
     bad({"author_email": "nobody"}, "author_email", "not an e-mail address"),
     bad({"python_version": "3.10"}, "python_version", "3.11", "3.12", "3.13"),
     bad({"database": "mysql"}, "database", "sqlite", "postgres"),
-    bad({"llm_providers": ["anthropic"]}, "llm_providers", "openai", "ollama"),
+    bad({"llm_providers": ["skynet"]}, "llm_providers", "openai", "ollama"),
+    bad({"cache_backend": "memcached"}, "cache_backend", "memory", "redis"),
     bad({"ci_provider": "jenkins"}, "ci_provider", "github", "gitlab"),
     bad({"deploy_target": "nomad"}, "deploy_target", "compose", "kubernetes"),
     bad({"feature_flags": "launchdarkly"}, "feature_flags", "file", "flagd"),
@@ -41,7 +42,12 @@ INVALID_ANSWERS = [
 # Combinations of individually valid answers that the template does not support. This list grows
 # as options arrive; each entry must fail with a message that says what to choose instead.
 UNSUPPORTED_COMBINATIONS = [
-    bad({"llm_providers": []}, "llm_providers", "at least one real provider", "openai, ollama"),
+    bad(
+        {"llm_providers": []},
+        "llm_providers",
+        "at least one real provider",
+        "openai, anthropic, azure_openai, bedrock, gemini, ollama",
+    ),
     bad(
         {"deploy_target": "kubernetes", "database": "sqlite"},
         "deploy_target=kubernetes needs database=postgres",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.cases import CASE_IDS, CASES, DELIVERY_CASE_IDS, DELIVERY_CASES, Case
+from tests.cases import ALL_PROVIDERS, CASE_IDS, CASES, DELIVERY_CASE_IDS, DELIVERY_CASES, Case
 from tests.conftest import REPO, load_preset
 
 Rendered = Callable[[Case], Path]
@@ -99,15 +99,61 @@ def test_answers_file_records_every_answer_and_the_template_source(
     assert not {"python_keywords", "stdlib_modules", "dependency_modules"} & set(answers)
 
 
+PROVIDER_SETTINGS = {
+    "openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "azure_openai": "AZURE_OPENAI_ENDPOINT",
+    "bedrock": "AWS_REGION",
+    "gemini": "GEMINI_API_KEY",
+    "ollama": "OLLAMA_BASE_URL",
+}
+
+
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_provider_adapters_exist_only_for_chosen_providers(case: Case, rendered: Rendered) -> None:
     root = rendered(case)
     providers = expected_answers(case)["llm_providers"]
     assert isinstance(providers, list)
     adapters = {path.stem for path in (root / "src").rglob("providers/*.py")}
+    tests = {path.stem for path in (root / "tests").glob("test_*.py")}
     assert "fake" in adapters
-    for provider in ("openai", "ollama"):
+    for provider in ALL_PROVIDERS:
         assert (provider in adapters) == (provider in providers), provider
+    for provider in ("anthropic", "bedrock", "gemini"):
+        assert (f"test_{provider}" in tests) == (provider in providers), provider
+    openai_like = bool({"openai", "azure_openai", "ollama"} & set(providers))
+    assert ("openai_compatible" in adapters) == openai_like
+    assert ("test_openai_compatible" in tests) == openai_like
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_sdk_dependencies_follow_the_chosen_providers_and_cache(
+    case: Case, rendered: Rendered
+) -> None:
+    pyproject = tomllib.loads((rendered(case) / "pyproject.toml").read_text())
+    dependencies = {normalise(req) for req in pyproject["project"]["dependencies"]}
+    answers = expected_answers(case)
+    providers = answers["llm_providers"]
+    assert isinstance(providers, list)
+    assert ("anthropic" in dependencies) == ("anthropic" in providers)
+    assert ("boto3" in dependencies) == ("bedrock" in providers)
+    assert ("google-genai" in dependencies) == ("gemini" in providers)
+    assert ("redis" in dependencies) == (answers.get("cache_backend", "memory") == "redis")
+    assert {"openai", "tenacity", "jsonschema"} <= dependencies
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_env_example_documents_each_chosen_providers_settings(
+    case: Case, rendered: Rendered
+) -> None:
+    env = (rendered(case) / ".env.example").read_text()
+    answers = expected_answers(case)
+    providers = answers["llm_providers"]
+    assert isinstance(providers, list)
+    for provider, setting in PROVIDER_SETTINGS.items():
+        documented = re.search(rf"^(# )?{setting}=", env, re.MULTILINE) is not None
+        assert documented == (provider in providers), setting
+    assert ("REDIS_URL" in env) == (answers.get("cache_backend", "memory") == "redis")
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)

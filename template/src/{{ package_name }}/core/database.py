@@ -3,22 +3,34 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy import Engine, create_engine, event, make_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _sqlite_wal(connection: Any, _record: Any) -> None:
+    """Write-ahead log, synced at checkpoints: a commit costs microseconds instead of an fsync,
+    and readers never block the writer. A power cut may lose the last commits, never corrupt."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 def make_engine(url: str) -> Engine:
     """Create the engine for DATABASE_URL; a SQLite file's folder is created on demand."""
     parsed = make_url(url)
+    engine = create_engine(parsed, pool_pre_ping=True)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    return create_engine(parsed, pool_pre_ping=True)
+        event.listen(engine, "connect", _sqlite_wal)
+    return engine
 
 
 def alembic_config(engine: Engine) -> Config:

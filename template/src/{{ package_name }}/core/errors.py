@@ -25,13 +25,33 @@ class ConfigError(AppError):
     """The service cannot start with this configuration; the message says what to set."""
 
 
-class ProviderError(AppError):
-    """One provider call failed; the gateway may fall back to the next target."""
+#: Failures worth another attempt (same target after a backoff, or the next target);
+#: ``circuit_open`` is the gateway's own breaker refusing a call.
+RETRYABLE_KINDS = frozenset(
+    {"timeout", "rate_limited", "server_error", "connection", "bad_response", "circuit_open"}
+)
 
-    def __init__(self, provider: str, kind: str, message: str) -> None:
+
+class ProviderError(AppError):
+    """One provider call failed.
+
+    ``kind`` is one of: timeout, rate_limited, server_error, connection, bad_response (all
+    retryable: the gateway retries and falls back), client_error or content_filter (the
+    request itself was refused: retrying or falling back would not help).
+    """
+
+    def __init__(
+        self, provider: str, kind: str, message: str, *, retry_after: float | None = None
+    ) -> None:
         super().__init__(f"{provider}: {kind}: {message}")
         self.provider = provider
         self.kind = kind
+        self.message = message
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in RETRYABLE_KINDS
 
 
 class ApiError(AppError):
@@ -56,6 +76,21 @@ class InvalidRequestError(ApiError):
 class ModelNotFoundError(InvalidRequestError):
     status_code = 404
     code = "model_not_found"
+
+
+class UpstreamRejectedError(InvalidRequestError):
+    """The provider refused the request itself (a 4xx or a content filter): no fallback."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class InvalidModelOutputError(ApiError):
+    """The answer did not match the requested ``response_format``, even after one repair."""
+
+    status_code = 422
+    code = "invalid_model_output"
 
 
 class UpstreamUnavailableError(ApiError):

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .catalog import TIERS, Catalog
 from .database import pending_migrations
+from .gateway import Gateway
 from .settings import Settings
 
 router = APIRouter(tags=["health"])
@@ -46,8 +47,21 @@ def release_info(settings: Settings, catalog: Catalog) -> dict[str, Any]:
     }
 
 
-def readiness(engine: Engine) -> dict[str, Any]:
-    """Check the database answers and has every migration applied."""
+def provider_check(gateway: Gateway) -> dict[str, Any]:
+    """Each target's circuit breaker; not ready while some tier has every breaker open."""
+    states = gateway.breaker_states()
+    dead_tiers = [
+        tier for tier in TIERS if all(states[name] == "open" for name in gateway.catalog.tier(tier))
+    ]
+    targets = {
+        name: {"provider": target.provider, "model": target.model, "breaker": states[name]}
+        for name, target in gateway.catalog.targets.items()
+    }
+    return {"ok": not dead_tiers, "unavailable_tiers": dead_tiers, "targets": targets}
+
+
+def readiness(engine: Engine, gateway: Gateway | None = None) -> dict[str, Any]:
+    """Check the database answers and has every migration applied, and the providers' breakers."""
     checks: dict[str, Any] = {}
     try:
         with engine.connect() as connection:
@@ -58,12 +72,15 @@ def readiness(engine: Engine) -> dict[str, Any]:
     except SQLAlchemyError as exc:
         checks["database"] = {"ok": False, "error": type(exc).__name__}
         checks["migrations"] = {"ok": False, "pending": None}
+    if gateway is not None:
+        checks["providers"] = provider_check(gateway)
     ready = all(check["ok"] for check in checks.values())
     return {"status": "ready" if ready else "not_ready", "checks": checks}
 
 
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
-    report = readiness(request.app.state.services.engine)
+    services = request.app.state.services
+    report = readiness(services.engine, services.gateway)
     report["release"] = request.app.state.release
     return JSONResponse(report, status_code=200 if report["status"] == "ready" else 503)

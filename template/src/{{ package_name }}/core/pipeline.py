@@ -4,13 +4,16 @@
     2. input guardrails  size limit, prompt injection, indirect injection, PII   (guardrails/)
     3. flags             kill switch, prompt version, model variant per subject   (flags.py)
     4. prompt            the versioned system prompt, with its canary             (prompts.py)
-    5. gateway           tier -> targets -> provider adapter, falling back on failure
-    6. output guardrails system-prompt leak, output schema, PII                  (guardrails/)
-    7. record            interactions row + structured log line
+    5. cache             a cached answer for this tenant, request and prompt version skips 6-7
+    6. gateway           tier -> targets -> provider adapter, with retries, breakers, fallbacks
+    7. output            the answer matches the requested response_format (one repair call)
+    8. output guardrails system-prompt leak, output schema, PII                  (guardrails/)
+    9. cache, record     store the answer; interactions row + structured log line
 
 Later stages slot in at fixed places, each a module of its own:
 auth and access (who is calling, what they may do) and limits (rate, budget) go before
-``validate``.
+``validate`` and hand the principal's tenant to this module (until then every request is the
+``default`` tenant).
 """
 
 from __future__ import annotations
@@ -19,18 +22,27 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from .errors import InvalidRequestError, ProviderError, UpstreamUnavailableError
+from . import output
+from .cache import DEFAULT_TENANT, ResponseCache, cache_key, cacheable
+from .errors import (
+    InvalidModelOutputError,
+    InvalidRequestError,
+    ProviderError,
+    UpstreamRejectedError,
+    UpstreamUnavailableError,
+)
 from .flags import FeatureDisabledError, FeatureFlags, Flags, Subject
-from .gateway import Gateway, NamedTarget, Route
+from .gateway import Deadline, Gateway, NamedTarget, Route
 from .guardrails import Guardrails, OutputRejectedError, SystemPromptLeakError, new_canary
 from .guardrails.pii import Redactor
 from .logging import get_logger
 from .prompts import Prompt, PromptRegistry
-from .providers import Chunk
+from .providers import Chunk, Completion, TokenUsage
 from .record import Outcome, record
 from .schemas import (
     AssistantMessage,
@@ -40,12 +52,15 @@ from .schemas import (
     ChatMessage,
     Choice,
     ChunkChoice,
+    CompletionTokensDetails,
     Delta,
+    PromptTokensDetails,
     Usage,
 )
 from .settings import Settings
 
 log = get_logger(__name__)
+CacheStatus = Literal["hit", "miss", "skip"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +70,7 @@ class Services:
     settings: Settings
     engine: Engine
     gateway: Gateway
+    cache: ResponseCache
     guardrails: Guardrails
     flags: Flags
     prompts: PromptRegistry
@@ -74,6 +90,13 @@ class Prepared:
     flags: FeatureFlags
     canary: str
     redactor: Redactor
+    # The guarded messages without the system prompt (whose canary differs on every request).
+    messages: list[ChatMessage]
+
+    @property
+    def prompt_version(self) -> str | None:
+        """``name@version`` of the prompt template served, for the cache key."""
+        return f"{self.prompt.spec.name}@{self.prompt.spec.version}" if self.prompt else None
 
 
 def validate(services: Services, request: ChatCompletionRequest) -> Route:
@@ -81,12 +104,14 @@ def validate(services: Services, request: ChatCompletionRequest) -> Route:
         raise InvalidRequestError(
             "stream_options is only allowed when stream is true.", param="stream_options"
         )
+    output.check_schema(request)
     return services.gateway.route(request.model)
 
 
-def _subject(request: ChatCompletionRequest) -> Subject:
-    # Until auth provides the principal, the tenant is shared and the user is OpenAI's `user`.
-    return Subject(tenant="default", user=request.user or "anonymous")
+def _subject(request: ChatCompletionRequest, tenant: str) -> Subject:
+    # Until auth provides the principal, the tenant is the default one and the user is OpenAI's
+    # `user`.
+    return Subject(tenant=tenant, user=request.user or "anonymous")
 
 
 def _prompt(
@@ -103,12 +128,14 @@ def _prompt(
     return services.prompts.get(feature, version)
 
 
-def prepare(services: Services, request: ChatCompletionRequest) -> Prepared:
+def prepare(
+    services: Services, request: ChatCompletionRequest, tenant: str = DEFAULT_TENANT
+) -> Prepared:
     """Stages 1-4: validate, input guardrails, flags, prompt; then route the chosen model."""
     validate(services, request)
     checked = services.guardrails.check_input(request.messages)
     feature = request.prompt.name if request.prompt else DEFAULT_FEATURE
-    flags = services.flags.for_feature(feature, _subject(request))
+    flags = services.flags.for_feature(feature, _subject(request, tenant))
     if not flags.enabled:
         raise FeatureDisabledError(f"The {feature!r} feature is switched off; try again later.")
     prompt = _prompt(services, request, flags, feature)
@@ -126,7 +153,16 @@ def prepare(services: Services, request: ChatCompletionRequest) -> Prepared:
                 update[name] = value
     prepared = request.model_copy(update={**update, "messages": messages})
     route = services.gateway.route(prepared.model)
-    return Prepared(prepared, route, prompt, flags, canary, checked.redactor)
+    return Prepared(prepared, route, prompt, flags, canary, checked.redactor, checked.messages)
+
+
+def _cache_key(tenant: str, prepared: Prepared) -> str:
+    # The rendered system prompt carries a fresh canary on every request, so the key holds what
+    # it was rendered from instead: the prompt's name@version and the request's `prompt`
+    # variables. The messages are the guarded ones: PII placeholders, not the values.
+    keyed = prepared.request.model_copy(update={"messages": prepared.messages})
+    targets = [target.name for target in prepared.route.targets]
+    return cache_key(tenant, targets, keyed, prepared.prompt_version)
 
 
 async def _record(services: Services, outcome: Outcome) -> None:
@@ -139,9 +175,10 @@ def _outcome(
     target: NamedTarget | None,
     started: float,
     result: str,
-    usage: tuple[int, int] = (0, 0),
+    usage: TokenUsage | None = None,
 ) -> Outcome:
     route = prepared.route
+    usage = usage or TokenUsage()
     return Outcome(
         request_id=request_id,
         requested_model=route.requested,
@@ -149,8 +186,8 @@ def _outcome(
         target=target.name if target else None,
         provider=target.provider if target else None,
         model=target.model if target else None,
-        prompt_tokens=usage[0],
-        completion_tokens=usage[1],
+        prompt_tokens=usage.prompt,
+        completion_tokens=usage.completion,
         latency_ms=round((time.monotonic() - started) * 1000),
         outcome=result,
         prompt_name=prepared.prompt.spec.name if prepared.prompt else None,
@@ -159,55 +196,129 @@ def _outcome(
     )
 
 
-async def chat_completion(
-    services: Services, request: ChatCompletionRequest, request_id: str
-) -> ChatCompletion:
-    prepared = prepare(services, request)
-    started = time.monotonic()
-    try:
-        target, completion = await services.gateway.complete(prepared.route, prepared.request)
-    except UpstreamUnavailableError:
-        outcome = _outcome(request_id, prepared, None, started, "upstream_unavailable")
-        await _record(services, outcome)
-        raise
-    usage = (completion.prompt_tokens, completion.completion_tokens)
-    try:
-        content = services.guardrails.check_output(
-            completion.content,
-            canary=prepared.canary,
-            redactor=prepared.redactor,
-            output_schema=prepared.prompt.spec.output_schema if prepared.prompt else None,
-        )
-    except OutputRejectedError:
-        outcome = _outcome(request_id, prepared, target, started, "output_blocked", usage)
-        await _record(services, outcome)
-        raise
-    await _record(services, _outcome(request_id, prepared, target, started, "ok", usage))
-    return ChatCompletion(
-        id=f"chatcmpl-{uuid.uuid4().hex}",
-        created=int(time.time()),
-        model=target.model,
-        choices=[
-            Choice(
-                message=AssistantMessage(content=content),
-                finish_reason=completion.finish_reason,
-            )
-        ],
-        usage=Usage(prompt_tokens=usage[0], completion_tokens=usage[1], total_tokens=sum(usage)),
+def _usage(usage: TokenUsage) -> Usage:
+    return Usage(
+        prompt_tokens=usage.prompt,
+        completion_tokens=usage.completion,
+        total_tokens=usage.prompt + usage.completion,
+        prompt_tokens_details=PromptTokensDetails(cached_tokens=usage.cached),
+        completion_tokens_details=CompletionTokensDetails(reasoning_tokens=usage.reasoning),
     )
 
 
+def _add(first: TokenUsage, second: TokenUsage) -> TokenUsage:
+    return TokenUsage(
+        prompt=first.prompt + second.prompt,
+        completion=first.completion + second.completion,
+        cached=first.cached + second.cached,
+        reasoning=first.reasoning + second.reasoning,
+    )
+
+
+async def _answer(
+    services: Services, route: Route, request: ChatCompletionRequest
+) -> tuple[NamedTarget, Completion, TokenUsage]:
+    """Gateway, then the response_format check: one repair call when the format is wrong."""
+    deadline: Deadline = services.gateway.deadline()
+    target, completion = await services.gateway.complete(route, request, deadline)
+    issue = output.problem(request, completion)
+    if issue is None:
+        return target, completion, completion.usage
+    log.info("output.repair", target=target.name, issue=issue)
+    repair = output.repair_request(request, completion, issue)
+    target, repaired = await services.gateway.complete(route, repair, deadline)
+    spent = _add(completion.usage, repaired.usage)
+    issue = output.problem(request, repaired)
+    if issue is not None:
+        raise InvalidModelOutputError(
+            f"The model's answer does not match response_format, even after one repair: {issue}"
+        )
+    return target, repaired, spent
+
+
+def _guard(services: Services, prepared: Prepared, answer: ChatCompletion) -> ChatCompletion:
+    """Output guardrails on the model's answer (fresh or cached): leak, output schema, PII."""
+    message = answer.choices[0].message
+    if message.content is None:
+        return answer
+    content = services.guardrails.check_output(
+        message.content,
+        canary=prepared.canary,
+        redactor=prepared.redactor,
+        output_schema=prepared.prompt.spec.output_schema if prepared.prompt else None,
+    )
+    choice = answer.choices[0].model_copy(
+        update={"message": message.model_copy(update={"content": content})}
+    )
+    return answer.model_copy(update={"choices": [choice, *answer.choices[1:]]})
+
+
+async def chat_completion(
+    services: Services,
+    request: ChatCompletionRequest,
+    request_id: str,
+    tenant: str = DEFAULT_TENANT,
+) -> tuple[ChatCompletion, CacheStatus]:
+    prepared = prepare(services, request, tenant)
+    started = time.monotonic()
+    # The cache holds the model's answer before the output guardrails, which run on every
+    # request with its own canary and redactor (so PII placeholders are restored per request).
+    key = _cache_key(tenant, prepared) if cacheable(prepared.request) else None
+    if key is not None:
+        cached = await services.cache.get(key)
+        if cached is not None:
+            hit = ChatCompletion.model_validate_json(cached)
+            try:
+                guarded = _guard(services, prepared, hit)
+            except OutputRejectedError:
+                outcome = _outcome(request_id, prepared, None, started, "output_blocked")
+                await _record(services, outcome)
+                raise
+            await _record(services, _outcome(request_id, prepared, None, started, "cache_hit"))
+            update = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time())}
+            return guarded.model_copy(update=update), "hit"
+    try:
+        target, completion, spent = await _answer(services, prepared.route, prepared.request)
+    except (UpstreamUnavailableError, UpstreamRejectedError, InvalidModelOutputError) as exc:
+        await _record(services, _outcome(request_id, prepared, None, started, exc.code))
+        raise
+    message = AssistantMessage(
+        content=completion.content if completion.content or not completion.tool_calls else None,
+        tool_calls=list(completion.tool_calls) or None,
+    )
+    answer = ChatCompletion(
+        id=f"chatcmpl-{uuid.uuid4().hex}",
+        created=int(time.time()),
+        model=target.model,
+        choices=[Choice(message=message, finish_reason=completion.finish_reason)],
+        usage=_usage(spent),
+    )
+    try:
+        response = _guard(services, prepared, answer)
+    except OutputRejectedError:
+        outcome = _outcome(request_id, prepared, target, started, "output_blocked", spent)
+        await _record(services, outcome)
+        raise
+    await _record(services, _outcome(request_id, prepared, target, started, "ok", spent))
+    if key is None:
+        return response, "skip"
+    await services.cache.set(key, answer.model_dump_json())
+    return response, "miss"
+
+
 async def chat_completion_stream(
-    services: Services, request: ChatCompletionRequest, request_id: str
+    services: Services,
+    request: ChatCompletionRequest,
+    request_id: str,
+    tenant: str = DEFAULT_TENANT,
 ) -> AsyncIterator[ChatCompletionChunk]:
     """Open the stream (errors so far are ordinary error responses), then relay chunks."""
-    prepared = prepare(services, request)
+    prepared = prepare(services, request, tenant)
     started = time.monotonic()
     try:
         target, chunks = await services.gateway.stream(prepared.route, prepared.request)
-    except UpstreamUnavailableError:
-        outcome = _outcome(request_id, prepared, None, started, "upstream_unavailable")
-        await _record(services, outcome)
+    except (UpstreamUnavailableError, UpstreamRejectedError) as exc:
+        await _record(services, _outcome(request_id, prepared, None, started, exc.code))
         raise
     return _relay(services, request, request_id, prepared, target, chunks, started)
 
@@ -230,15 +341,14 @@ async def _relay(
             id=completion_id, created=created, model=target.model, choices=[choice]
         )
 
-    prompt_tokens = completion_tokens = 0
+    usage = TokenUsage()
     result = "client_disconnected"
     sent = ""
     leaked = False
     try:
         yield chunk(Delta(role="assistant", content=""))
         async for piece in chunks:
-            prompt_tokens = piece.prompt_tokens or prompt_tokens
-            completion_tokens = piece.completion_tokens or completion_tokens
+            usage = piece.usage or usage
             # Streamed answers get the leak check only: the chunk completing the canary is cut.
             sent += piece.content
             if not leaked and services.guardrails.leaks(sent, prepared.canary):
@@ -246,16 +356,18 @@ async def _relay(
                 services.guardrails.check_output(
                     sent, canary=prepared.canary, redactor=prepared.redactor
                 )
-            if piece.content or piece.finish_reason:
-                yield chunk(Delta(content=piece.content or None), piece.finish_reason)
+            if piece.content or piece.finish_reason or piece.tool_calls:
+                delta = Delta(
+                    content=piece.content or None, tool_calls=list(piece.tool_calls) or None
+                )
+                yield chunk(delta, piece.finish_reason)
         if request.stream_options is not None and request.stream_options.include_usage:
-            usage = Usage(
-                prompt_tokens=prompt_tokens,
-                completion_tokens=completion_tokens,
-                total_tokens=prompt_tokens + completion_tokens,
-            )
             yield ChatCompletionChunk(
-                id=completion_id, created=created, model=target.model, choices=[], usage=usage
+                id=completion_id,
+                created=created,
+                model=target.model,
+                choices=[],
+                usage=_usage(usage),
             )
         result = "ok"
     except ProviderError:
@@ -265,9 +377,7 @@ async def _relay(
         result = "output_blocked"
         raise
     finally:
-        outcome = _outcome(
-            request_id, prepared, target, started, result, (prompt_tokens, completion_tokens)
-        )
+        outcome = _outcome(request_id, prepared, target, started, result, usage)
         try:
             await _record(services, outcome)
         except Exception:

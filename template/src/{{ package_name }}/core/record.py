@@ -8,8 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, insert
 
 from .logging import get_logger
 from .models import Interaction
@@ -28,7 +27,8 @@ class Outcome:
     prompt_tokens: int
     completion_tokens: int
     latency_ms: int
-    # ok, upstream_unavailable, upstream_error, output_blocked or client_disconnected
+    # ok, cache_hit, upstream_unavailable, upstream_error, output_blocked, client_disconnected,
+    # invalid_model_output, or the provider's error kind when it refused the request
     outcome: str
     prompt_name: str | None = None
     prompt_version: int | None = None
@@ -37,9 +37,11 @@ class Outcome:
 
 
 def record(engine: Engine, outcome: Outcome) -> None:
-    with Session(engine) as session:
-        session.add(Interaction(created_at=datetime.now(UTC), **asdict(outcome)))
-        session.commit()
+    # A Core insert: this runs on every request, and the ORM's unit of work costs more.
+    with engine.begin() as connection:
+        connection.execute(
+            insert(Interaction), [{"created_at": datetime.now(UTC), **asdict(outcome)}]
+        )
     fields = asdict(outcome)
     fields.pop("request_id")  # already bound to every line of the request
     log.info("chat.completion", **fields)

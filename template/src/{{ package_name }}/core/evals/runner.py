@@ -201,16 +201,20 @@ class Runner:
             messages=[ChatMessage(role="user", content=case.input)],
             prompt=PromptRef(name=name, version=version, variables=case.variables),
             user=f"eval-{case.id}",
+            # Evals measure the model (answers, latency, cost), never a cached answer.
+            cache=False,
         )
         started = time.monotonic()
         try:
-            completion = await chat_completion(self.services, request, f"eval-{uuid.uuid4().hex}")
+            completion, _ = await chat_completion(
+                self.services, request, f"eval-{uuid.uuid4().hex}"
+            )
         except ApiError as exc:
             result.error = f"{exc.code}: {exc.message}"
             return result
         finally:
             result.latency_ms = round((time.monotonic() - started) * 1000)
-        result.answer = completion.choices[0].message.content
+        result.answer = completion.choices[0].message.content or ""
         usage = completion.usage
         result.cost_usd = _cost(
             self.services, completion.model, usage.prompt_tokens, usage.completion_tokens
