@@ -57,5 +57,18 @@ DELIVERY_COMBINATIONS: tuple[Case, ...] = tuple(
     for ci in ("github", "gitlab")
     for target in ("compose", "kubernetes")
 )
+#: Kubernetes with every provider's secrets and the shared Redis cache (network policy, Secret
+#: references); the Python side of these answers is covered by the cases above.
+DELIVERY_COMBINATIONS += (
+    Case(
+        id="deploy_target=kubernetes,database=postgres,cache_backend=redis,llm_providers=all",
+        data={
+            "deploy_target": "kubernetes",
+            "database": "postgres",
+            "cache_backend": "redis",
+            "llm_providers": list(ALL_PROVIDERS),
+        },
+    ),
+)
 DELIVERY_CASES: tuple[Case, ...] = CASES + DELIVERY_COMBINATIONS
 DELIVERY_CASE_IDS = [case.id for case in DELIVERY_CASES]

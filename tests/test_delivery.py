@@ -32,8 +32,23 @@ FULL_SHA = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
 
 
 def answers(case: Case) -> dict[str, Any]:
-    defaults = {"ci_provider": "github", "deploy_target": "compose"}
+    defaults = {"ci_provider": "github", "deploy_target": "compose", "cache_backend": "memory"}
     return defaults | load_preset(case.preset) | case.data
+
+
+#: The settings production refuses to start without, per chosen provider or cache.
+SECRETS = {
+    "openai": ["OPENAI_API_KEY"],
+    "anthropic": ["ANTHROPIC_API_KEY"],
+    "azure_openai": ["AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT"],
+    "gemini": ["GEMINI_API_KEY"],
+}
+
+
+def production_secrets(case: Case) -> list[str]:
+    chosen = answers(case)
+    names = [name for provider in chosen["llm_providers"] for name in SECRETS.get(provider, [])]
+    return names + (["REDIS_URL"] if chosen["cache_backend"] == "redis" else [])
 
 
 def cases_where(**wanted: str) -> list[Any]:
@@ -121,6 +136,8 @@ def test_compose_app_starts_after_migrations_and_healthy_backing_services(
     )
     services = config["services"]
     backing = {"postgres"} if answers(case)["database"] == "postgres" else set()
+    if answers(case)["cache_backend"] == "redis":
+        backing.add("redis")
     assert set(services) == {"app", "migrate"} | backing  # profiles (ollama) are off by default
     app_needs = {name: dep["condition"] for name, dep in services["app"]["depends_on"].items()}
     assert app_needs == {"migrate": "service_completed_successfully"} | dict.fromkeys(
@@ -129,8 +146,12 @@ def test_compose_app_starts_after_migrations_and_healthy_backing_services(
     assert services["migrate"]["command"] == ["migrate"]
     for name in {"app"} | backing:
         assert services[name]["healthcheck"]["test"], name
-    url = services["app"]["environment"]["DATABASE_URL"]
-    assert url.startswith("postgresql+psycopg://" if backing else "sqlite:")
+    environment = services["app"]["environment"]
+    url = environment["DATABASE_URL"]
+    assert url.startswith("postgresql+psycopg://" if "postgres" in backing else "sqlite:")
+    for name in production_secrets(case):
+        expected = "redis://redis:6379/0" if name == "REDIS_URL" else ""
+        assert environment[name] == expected, name  # taken from the environment or .env
 
 
 def test_compose_requires_a_postgres_password_instead_of_shipping_one(
@@ -331,8 +352,9 @@ def test_service_pods_probe_healthz_and_readyz_and_take_secrets_by_reference(
     env = {item["name"]: item for item in container["env"]}
     assert "value" not in env["DATABASE_URL"]
     assert env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"] == "demo-app-secrets"
-    if "openai" in answers(case)["llm_providers"]:
-        assert "secretKeyRef" in env["OPENAI_API_KEY"]["valueFrom"]
+    for name in production_secrets(case):
+        assert "value" not in env[name], name
+        assert env[name]["valueFrom"]["secretKeyRef"]["name"] == "demo-app-secrets", name
     (job,) = of_kind(docs, "Job")
     assert job["spec"]["template"]["spec"]["containers"][0]["args"] == ["migrate"]
 
@@ -464,12 +486,15 @@ def test_github_workflows_pin_actions_restrict_permissions_and_time_out(
 
 
 @pytest.mark.parametrize("case", cases_where(ci_provider="github"))
-def test_github_tests_get_a_postgres_service_exactly_when_postgres_is_chosen(
+def test_github_tests_get_postgres_and_redis_services_exactly_when_chosen(
     case: Case, rendered: Rendered
 ) -> None:
     ci = yaml.safe_load((rendered(case) / ".github" / "workflows" / "ci.yml").read_text())
     services = ci["jobs"]["test"].get("services", {})
     assert ("postgres" in services) == (answers(case)["database"] == "postgres")
+    redis = answers(case)["cache_backend"] == "redis"
+    assert ("redis" in services) == redis
+    assert ("TEST_REDIS_URL" in ci["jobs"]["test"].get("env", {})) == redis
 
 
 @pytest.mark.parametrize("case", cases_where(ci_provider="github"))
@@ -499,8 +524,11 @@ def test_gitlab_pipeline_has_the_same_stages_and_a_manual_production(
     )
     assert pipeline["production"]["environment"]["name"] == "production"
     assert pipeline["production"]["rules"][-1]["when"] == "manual"
-    services = pipeline["test"].get("services", [])
-    assert bool(services) == (answers(case)["database"] == "postgres")
+    services = {service["alias"] for service in pipeline["test"].get("services", [])}
+    wanted_services = {"postgres"} if answers(case)["database"] == "postgres" else set()
+    if answers(case)["cache_backend"] == "redis":
+        wanted_services.add("redis")
+    assert services == wanted_services
     canary = {name for name in pipeline if name.startswith("canary:")}
     wanted = answers(case)["deploy_target"] == "kubernetes"
     assert canary == ({"canary:promote", "canary:full", "canary:abort"} if wanted else set())
