@@ -34,6 +34,8 @@ CASES: tuple[Case, ...] = (
     Case(id="llm_providers=ollama", data={"llm_providers": ["ollama"]}),
     Case(id="llm_providers=openai,ollama", data={"llm_providers": ["openai", "ollama"]}),
     Case(id="feature_flags=flagd", data={"feature_flags": "flagd"}),
+    Case(id="cache_backend=redis", data={"cache_backend": "redis"}),
+    Case(id="tracing=true", data={"tracing": True}),
 )
 
 CASE_IDS = [case.id for case in CASES]

@@ -121,6 +121,7 @@ def test_compose_app_starts_after_migrations_and_healthy_backing_services(
     )
     services = config["services"]
     backing = {"postgres"} if answers(case)["database"] == "postgres" else set()
+    backing |= {"redis"} if answers(case).get("cache_backend") == "redis" else set()
     assert set(services) == {"app", "migrate"} | backing  # profiles (ollama) are off by default
     app_needs = {name: dep["condition"] for name, dep in services["app"]["depends_on"].items()}
     assert app_needs == {"migrate": "service_completed_successfully"} | dict.fromkeys(
@@ -130,7 +131,7 @@ def test_compose_app_starts_after_migrations_and_healthy_backing_services(
     for name in {"app"} | backing:
         assert services[name]["healthcheck"]["test"], name
     url = services["app"]["environment"]["DATABASE_URL"]
-    assert url.startswith("postgresql+psycopg://" if backing else "sqlite:")
+    assert url.startswith("postgresql+psycopg://" if "postgres" in backing else "sqlite:")
 
 
 def test_compose_requires_a_postgres_password_instead_of_shipping_one(
@@ -165,7 +166,7 @@ def test_kubernetes_files_exist_only_for_the_kubernetes_target(
     root = rendered(case)
     wanted = answers(case)["deploy_target"] == "kubernetes"
     assert (root / "deploy" / "k8s" / "base" / "kustomization.yaml").is_file() == wanted
-    assert (root / "deploy").exists() == wanted
+    assert (root / "deploy" / "k8s").exists() == wanted
 
 
 def kustomize(root: Path, overlay: str) -> str:

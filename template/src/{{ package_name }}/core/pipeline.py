@@ -1,16 +1,19 @@
 """The request pipeline: every chat request runs these stages, in this order.
 
-    1. validate          the request is well-formed and names a model we serve
-    2. input guardrails  size limit, prompt injection, indirect injection, PII   (guardrails/)
-    3. flags             kill switch, prompt version, model variant per subject   (flags.py)
-    4. prompt            the versioned system prompt, with its canary             (prompts.py)
-    5. gateway           tier -> targets -> provider adapter, falling back on failure
-    6. output guardrails system-prompt leak, output schema, PII                  (guardrails/)
-    7. record            interactions row + structured log line
+    1. limits            rate limits; a spent budget -> 429                      (limits.py)
+    2. validate          the request is well-formed and names a model we serve
+    3. input guardrails  size limit, prompt injection, indirect injection, PII   (guardrails/)
+    4. flags             kill switch, prompt version, model variant per subject   (flags.py)
+    5. prompt            the versioned system prompt, with its canary             (prompts.py)
+       then: past a budget's soft cap a dear tier becomes ``fast``, and the request's
+       maximum cost is reserved against its budgets                           (budgets.py)
+    6. gateway           tier -> targets -> provider adapter, falling back on failure
+    7. output guardrails system-prompt leak, output schema, PII                  (guardrails/)
+    8. record            cost, interactions + cost-ledger rows, metrics, the request's log
+                         line; the reservation is settled (or released on failure)
 
-Later stages slot in at fixed places, each a module of its own:
-auth and access (who is calling, what they may do) and limits (rate, budget) go before
-``validate``.
+Auth and access (who is calling, what they may do) slot in before ``limits``. Each stage
+runs in a tracing span (``tracing.stage``).
 """
 
 from __future__ import annotations
@@ -18,19 +21,24 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from .budgets import Reservation
+from .cost import PriceBook, TokenUsage, cost_usd
 from .errors import InvalidRequestError, ProviderError, UpstreamUnavailableError
 from .flags import FeatureDisabledError, FeatureFlags, Flags, Subject
 from .gateway import Gateway, NamedTarget, Route
 from .guardrails import Guardrails, OutputRejectedError, SystemPromptLeakError, new_canary
 from .guardrails.pii import Redactor
+from .limits import Limits, prompt_token_bound
 from .logging import get_logger
+from .principal import ANONYMOUS, ANONYMOUS_USER, Principal
 from .prompts import Prompt, PromptRegistry
-from .providers import Chunk
+from .providers import Chunk, Completion
 from .record import Outcome, record
 from .schemas import (
     AssistantMessage,
@@ -44,8 +52,10 @@ from .schemas import (
     Usage,
 )
 from .settings import Settings
+from .tracing import stage
 
 log = get_logger(__name__)
+NO_USAGE = TokenUsage()
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,8 @@ class Services:
     guardrails: Guardrails
     flags: Flags
     prompts: PromptRegistry
+    limits: Limits
+    prices: PriceBook
 
 
 # The feature (and prompt) a request without a `prompt` field belongs to.
@@ -84,9 +96,11 @@ def validate(services: Services, request: ChatCompletionRequest) -> Route:
     return services.gateway.route(request.model)
 
 
-def _subject(request: ChatCompletionRequest) -> Subject:
-    # Until auth provides the principal, the tenant is shared and the user is OpenAI's `user`.
-    return Subject(tenant="default", user=request.user or "anonymous")
+def _subject(principal: Principal, request: ChatCompletionRequest) -> Subject:
+    # An anonymous caller is told apart by OpenAI's `user` field, when it sends one.
+    if principal.user == ANONYMOUS_USER:
+        return Subject(tenant=principal.tenant, user=request.user or ANONYMOUS_USER)
+    return Subject(tenant=principal.tenant, user=principal.user)
 
 
 def _prompt(
@@ -103,12 +117,17 @@ def _prompt(
     return services.prompts.get(feature, version)
 
 
-def prepare(services: Services, request: ChatCompletionRequest) -> Prepared:
-    """Stages 1-4: validate, input guardrails, flags, prompt; then route the chosen model."""
-    validate(services, request)
-    checked = services.guardrails.check_input(request.messages)
+def prepare(
+    services: Services, request: ChatCompletionRequest, principal: Principal = ANONYMOUS
+) -> Prepared:
+    """Validate, input guardrails, flags, prompt; then route the chosen model."""
+    with stage("validate"):
+        validate(services, request)
+    with stage("guardrails.input"):
+        checked = services.guardrails.check_input(request.messages)
     feature = request.prompt.name if request.prompt else DEFAULT_FEATURE
-    flags = services.flags.for_feature(feature, _subject(request))
+    with stage("flags"):
+        flags = services.flags.for_feature(feature, _subject(principal, request))
     if not flags.enabled:
         raise FeatureDisabledError(f"The {feature!r} feature is switched off; try again later.")
     prompt = _prompt(services, request, flags, feature)
@@ -129,60 +148,129 @@ def prepare(services: Services, request: ChatCompletionRequest) -> Prepared:
     return Prepared(prepared, route, prompt, flags, canary, checked.redactor)
 
 
-async def _record(services: Services, outcome: Outcome) -> None:
-    await run_in_threadpool(record, services.engine, outcome)
+@dataclass(frozen=True)
+class Call:
+    """One chat request on its way through the stages, with its budget reservation."""
+
+    request_id: str
+    principal: Principal
+    prepared: Prepared
+    reservation: Reservation
+    started: float
 
 
-def _outcome(
+async def _admit(
+    services: Services,
+    request: ChatCompletionRequest,
     request_id: str,
-    prepared: Prepared,
+    principal: Principal,
+    headers: dict[str, str] | None,
+) -> Call:
+    """Limits, the preparing stages, then the soft cap and the budget reservation."""
+    limits = services.limits
+    with stage("limits"):
+        admission = await run_in_threadpool(limits.admit, principal)
+    prepared = prepare(services, request, principal)
+    cheaper = limits.downgrade(admission, prepared.request.model)
+    if cheaper is not None:
+        if headers is not None:
+            headers["x-budget-downgraded"] = f"requested={prepared.request.model}; served={cheaper}"
+        prepared = replace(
+            prepared,
+            request=prepared.request.model_copy(update={"model": cheaper}),
+            route=services.gateway.route(cheaper),
+        )
+    prepared = replace(prepared, request=limits.bounded(prepared.route, prepared.request))
+    with stage("limits.reserve"):
+        reservation = await run_in_threadpool(
+            limits.reserve, admission, prepared.route, prepared.request
+        )
+    return Call(request_id, principal, prepared, reservation, time.monotonic())
+
+
+async def _record(
+    services: Services,
+    call: Call,
     target: NamedTarget | None,
-    started: float,
     result: str,
-    usage: tuple[int, int] = (0, 0),
-) -> Outcome:
-    route = prepared.route
-    return Outcome(
-        request_id=request_id,
-        requested_model=route.requested,
-        tier=route.tier,
-        target=target.name if target else None,
-        provider=target.provider if target else None,
-        model=target.model if target else None,
-        prompt_tokens=usage[0],
-        completion_tokens=usage[1],
-        latency_ms=round((time.monotonic() - started) * 1000),
-        outcome=result,
-        prompt_name=prepared.prompt.spec.name if prepared.prompt else None,
-        prompt_version=prepared.prompt.spec.version if prepared.prompt else None,
-        flag_variants=prepared.flags.variants,
+    usage: TokenUsage = NO_USAGE,
+) -> None:
+    """Settle the reservation to the real cost, then write the interaction and ledger rows."""
+    with stage("record"):
+        prepared = call.prepared
+        price = services.prices.price(target.name) if target else None
+        # No target answered: nothing was charged.
+        cost = cost_usd(price, usage) if target else Decimal(0)
+        tokens = usage.prompt_tokens + usage.completion_tokens
+        await run_in_threadpool(
+            services.limits.settle, call.principal, call.reservation, cost, tokens
+        )
+        outcome = Outcome(
+            request_id=call.request_id,
+            tenant=call.principal.tenant,
+            user=call.principal.user,
+            key_id=call.principal.key_id,
+            requested_model=prepared.route.requested,
+            tier=prepared.route.tier,
+            target=target.name if target else None,
+            provider=target.provider if target else None,
+            model=target.model if target else None,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cached_tokens=usage.cached_tokens,
+            reasoning_tokens=usage.reasoning_tokens,
+            cost_usd=cost,
+            priced=target is None or price is not None,
+            fallbacks=prepared.route.targets.index(target) if target else 0,
+            latency_ms=round((time.monotonic() - call.started) * 1000),
+            outcome=result,
+            prompt_name=prepared.prompt.spec.name if prepared.prompt else None,
+            prompt_version=prepared.prompt.spec.version if prepared.prompt else None,
+            flag_variants=prepared.flags.variants,
+        )
+        await run_in_threadpool(record, services.engine, outcome)
+
+
+def _usage(completion: Completion) -> TokenUsage:
+    return TokenUsage(
+        completion.prompt_tokens,
+        completion.completion_tokens,
+        completion.cached_tokens,
+        completion.reasoning_tokens,
     )
 
 
 async def chat_completion(
-    services: Services, request: ChatCompletionRequest, request_id: str
+    services: Services,
+    request: ChatCompletionRequest,
+    request_id: str,
+    principal: Principal = ANONYMOUS,
+    headers: dict[str, str] | None = None,
 ) -> ChatCompletion:
-    prepared = prepare(services, request)
-    started = time.monotonic()
+    call = await _admit(services, request, request_id, principal, headers)
+    prepared = call.prepared
     try:
-        target, completion = await services.gateway.complete(prepared.route, prepared.request)
+        with stage("gateway"):
+            target, completion = await services.gateway.complete(prepared.route, prepared.request)
     except UpstreamUnavailableError:
-        outcome = _outcome(request_id, prepared, None, started, "upstream_unavailable")
-        await _record(services, outcome)
+        await _record(services, call, None, "upstream_unavailable")
         raise
-    usage = (completion.prompt_tokens, completion.completion_tokens)
+    except BaseException:
+        await run_in_threadpool(services.limits.budgets.release, call.reservation)
+        raise
+    usage = _usage(completion)
     try:
-        content = services.guardrails.check_output(
-            completion.content,
-            canary=prepared.canary,
-            redactor=prepared.redactor,
-            output_schema=prepared.prompt.spec.output_schema if prepared.prompt else None,
-        )
+        with stage("guardrails.output"):
+            content = services.guardrails.check_output(
+                completion.content,
+                canary=prepared.canary,
+                redactor=prepared.redactor,
+                output_schema=prepared.prompt.spec.output_schema if prepared.prompt else None,
+            )
     except OutputRejectedError:
-        outcome = _outcome(request_id, prepared, target, started, "output_blocked", usage)
-        await _record(services, outcome)
+        await _record(services, call, target, "output_blocked", usage)
         raise
-    await _record(services, _outcome(request_id, prepared, target, started, "ok", usage))
+    await _record(services, call, target, "ok", usage)
     return ChatCompletion(
         id=f"chatcmpl-{uuid.uuid4().hex}",
         created=int(time.time()),
@@ -193,34 +281,45 @@ async def chat_completion(
                 finish_reason=completion.finish_reason,
             )
         ],
-        usage=Usage(prompt_tokens=usage[0], completion_tokens=usage[1], total_tokens=sum(usage)),
+        usage=Usage(
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            total_tokens=usage.prompt_tokens + usage.completion_tokens,
+        ),
     )
 
 
 async def chat_completion_stream(
-    services: Services, request: ChatCompletionRequest, request_id: str
+    services: Services,
+    request: ChatCompletionRequest,
+    request_id: str,
+    principal: Principal = ANONYMOUS,
+    headers: dict[str, str] | None = None,
 ) -> AsyncIterator[ChatCompletionChunk]:
     """Open the stream (errors so far are ordinary error responses), then relay chunks."""
-    prepared = prepare(services, request)
-    started = time.monotonic()
+    call = await _admit(services, request, request_id, principal, headers)
     try:
-        target, chunks = await services.gateway.stream(prepared.route, prepared.request)
+        with stage("gateway"):
+            target, chunks = await services.gateway.stream(
+                call.prepared.route, call.prepared.request
+            )
     except UpstreamUnavailableError:
-        outcome = _outcome(request_id, prepared, None, started, "upstream_unavailable")
-        await _record(services, outcome)
+        await _record(services, call, None, "upstream_unavailable")
         raise
-    return _relay(services, request, request_id, prepared, target, chunks, started)
+    except BaseException:
+        await run_in_threadpool(services.limits.budgets.release, call.reservation)
+        raise
+    return _relay(services, request, call, target, chunks)
 
 
 async def _relay(
     services: Services,
     request: ChatCompletionRequest,
-    request_id: str,
-    prepared: Prepared,
+    call: Call,
     target: NamedTarget,
     chunks: AsyncIterator[Chunk],
-    started: float,
 ) -> AsyncIterator[ChatCompletionChunk]:
+    prepared = call.prepared
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
 
@@ -230,15 +329,21 @@ async def _relay(
             id=completion_id, created=created, model=target.model, choices=[choice]
         )
 
-    prompt_tokens = completion_tokens = 0
+    usage = NO_USAGE
+    pieces = 0
     result = "client_disconnected"
     sent = ""
     leaked = False
     try:
         yield chunk(Delta(role="assistant", content=""))
         async for piece in chunks:
-            prompt_tokens = piece.prompt_tokens or prompt_tokens
-            completion_tokens = piece.completion_tokens or completion_tokens
+            pieces += 1 if piece.content else 0
+            usage = TokenUsage(
+                piece.prompt_tokens or usage.prompt_tokens,
+                piece.completion_tokens or usage.completion_tokens,
+                piece.cached_tokens or usage.cached_tokens,
+                piece.reasoning_tokens or usage.reasoning_tokens,
+            )
             # Streamed answers get the leak check only: the chunk completing the canary is cut.
             sent += piece.content
             if not leaked and services.guardrails.leaks(sent, prepared.canary):
@@ -249,13 +354,16 @@ async def _relay(
             if piece.content or piece.finish_reason:
                 yield chunk(Delta(content=piece.content or None), piece.finish_reason)
         if request.stream_options is not None and request.stream_options.include_usage:
-            usage = Usage(
-                prompt_tokens=prompt_tokens,
-                completion_tokens=completion_tokens,
-                total_tokens=prompt_tokens + completion_tokens,
-            )
             yield ChatCompletionChunk(
-                id=completion_id, created=created, model=target.model, choices=[], usage=usage
+                id=completion_id,
+                created=created,
+                model=target.model,
+                choices=[],
+                usage=Usage(
+                    prompt_tokens=usage.prompt_tokens,
+                    completion_tokens=usage.completion_tokens,
+                    total_tokens=usage.prompt_tokens + usage.completion_tokens,
+                ),
             )
         result = "ok"
     except ProviderError:
@@ -265,10 +373,12 @@ async def _relay(
         result = "output_blocked"
         raise
     finally:
-        outcome = _outcome(
-            request_id, prepared, target, started, result, (prompt_tokens, completion_tokens)
-        )
+        if result != "ok" and not usage.completion_tokens:
+            # The provider's usage never arrived: charge the prompt bound and what was relayed.
+            usage = TokenUsage(
+                max(usage.prompt_tokens, prompt_token_bound(prepared.request)), pieces
+            )
         try:
-            await _record(services, outcome)
+            await _record(services, call, target, result, usage)
         except Exception:
             log.exception("record.failed", outcome=result)

@@ -12,10 +12,15 @@ from ..schemas import ChatCompletionRequest
 
 @dataclass(frozen=True)
 class Completion:
+    """``prompt_tokens`` include ``cached_tokens``; ``completion_tokens`` include
+    ``reasoning_tokens`` (adapters of providers that count them apart add them up)."""
+
     content: str
     prompt_tokens: int
     completion_tokens: int
     finish_reason: str = "stop"
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,8 @@ class Chunk:
     finish_reason: str | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    cached_tokens: int | None = None
+    reasoning_tokens: int | None = None
 
 
 class Provider(Protocol):

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import openai
+from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletionMessageParam
 
 from ..catalog import FakeTarget, ProviderTarget
@@ -35,6 +36,17 @@ def _parameters(request: ChatCompletionRequest) -> dict[str, Any]:
         "user": request.user,
     }
     return {key: value for key, value in parameters.items() if value is not None}
+
+
+def _details(usage: CompletionUsage | None) -> tuple[int, int]:
+    """Cached prompt tokens and reasoning tokens, when the provider reports them."""
+    if usage is None:
+        return 0, 0
+    prompt = usage.prompt_tokens_details
+    completion = usage.completion_tokens_details
+    cached = (prompt.cached_tokens or 0) if prompt else 0
+    reasoning = (completion.reasoning_tokens or 0) if completion else 0
+    return cached, reasoning
 
 
 def _error(provider: str, exc: openai.OpenAIError) -> ProviderError:
@@ -70,11 +82,14 @@ class OpenAICompatibleProvider:
         try:
             choice = response.choices[0]
             usage = response.usage
+            cached, reasoning = _details(usage)
             return Completion(
                 content=choice.message.content or "",
                 prompt_tokens=usage.prompt_tokens if usage else 0,
                 completion_tokens=usage.completion_tokens if usage else 0,
                 finish_reason=choice.finish_reason or "stop",
+                cached_tokens=cached,
+                reasoning_tokens=reasoning,
             )
         except (AttributeError, IndexError, TypeError) as exc:
             raise ProviderError(self.name, "bad_response", "malformed completion") from exc
@@ -97,9 +112,12 @@ class OpenAICompatibleProvider:
                         content=choice.delta.content or "", finish_reason=choice.finish_reason
                     )
                 if chunk.usage is not None:
+                    cached, reasoning = _details(chunk.usage)
                     yield Chunk(
                         prompt_tokens=chunk.usage.prompt_tokens,
                         completion_tokens=chunk.usage.completion_tokens,
+                        cached_tokens=cached,
+                        reasoning_tokens=reasoning,
                     )
         except openai.OpenAIError as exc:
             raise _error(self.name, exc) from exc
