@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..app import create_app
+from ..cost import TokenUsage, cost_usd
 from ..database import make_engine, migrate
 from ..errors import ApiError, ConfigError
 from ..pipeline import Services, chat_completion
@@ -151,12 +152,12 @@ async def eval_services(settings: Settings) -> AsyncIterator[Services]:
 
 
 def _cost(services: Services, model: str, prompt_tokens: int, completion_tokens: int) -> float:
-    for target in services.gateway.catalog.targets.values():
+    """The price-book cost (core/cost.py); 0 for a model without a known price."""
+    for name, target in services.gateway.catalog.targets.items():
         if target.model == model:
-            return (
-                prompt_tokens * target.input_price_per_1m
-                + completion_tokens * target.output_price_per_1m
-            ) / 1_000_000
+            usage = TokenUsage(prompt_tokens, completion_tokens)
+            cost = cost_usd(services.prices.price(name), usage)
+            return float(cost) if cost is not None else 0.0
     return 0.0
 
 
