@@ -105,6 +105,5 @@ def record_breaker_state(target: str, state: str) -> None:
     BREAKER_STATE.labels(target=target).set(BREAKER_STATES[state])
 
 
-
 def record_fallback(tier: str | None) -> None:
     LLM_FALLBACKS.labels(tier=tier_label(tier)).inc()
