@@ -40,6 +40,8 @@ CASES: tuple[Case, ...] = (
     Case(id="llm_providers=openai,ollama", data={"llm_providers": ["openai", "ollama"]}),
     Case(id="llm_providers=all", data={"llm_providers": list(ALL_PROVIDERS)}),
     Case(id="feature_flags=flagd", data={"feature_flags": "flagd"}),
+    Case(id="cache_backend=redis", data={"cache_backend": "redis"}),
+    Case(id="tracing=true", data={"tracing": True}),
 )
 
 CASE_IDS = [case.id for case in CASES]

@@ -37,6 +37,9 @@ INVALID_ANSWERS = [
     bad({"ci_provider": "jenkins"}, "ci_provider", "github", "gitlab"),
     bad({"deploy_target": "nomad"}, "deploy_target", "compose", "kubernetes"),
     bad({"feature_flags": "launchdarkly"}, "feature_flags", "file", "flagd"),
+    bad({"cache_backend": "memcached"}, "cache_backend", "memory", "redis"),
+    bad({"monthly_budget_usd": 0}, "monthly_budget_usd", "greater than 0"),
+    bad({"monthly_budget_usd": -5.5}, "monthly_budget_usd", "greater than 0"),
 ]
 
 # Combinations of individually valid answers that the template does not support. This list grows

@@ -186,7 +186,7 @@ def test_kubernetes_files_exist_only_for_the_kubernetes_target(
     root = rendered(case)
     wanted = answers(case)["deploy_target"] == "kubernetes"
     assert (root / "deploy" / "k8s" / "base" / "kustomization.yaml").is_file() == wanted
-    assert (root / "deploy").exists() == wanted
+    assert (root / "deploy" / "k8s").exists() == wanted
 
 
 def kustomize(root: Path, overlay: str) -> str:

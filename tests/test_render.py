@@ -21,9 +21,21 @@ JINJA_LEFTOVER = re.compile(r"\{\{|\{%|%\}|\{#")
 # Other tools' expression syntax that generated files must contain: GitHub Actions
 # `${{ github.sha }}` and Argo Rollouts analysis arguments `{{args.canary-hash}}`.
 FOREIGN_EXPRESSIONS = re.compile(r"\$\{\{ [a-z][\w.-]* \}\}|\{\{args\.[\w-]+\}\}")
+# Prometheus alert templates (`{{ $labels.tenant }}`, `{{ $value }}`) and Grafana legends
+# (`{{target}}`) are those tools' own syntax, allowed only in deploy/prometheus and
+# deploy/grafana and only in that shape.
+TOOL_TEMPLATE_DIRS = ("deploy/prometheus/", "deploy/grafana/")
+TOOL_TEMPLATE = re.compile(r"\{\{ ?(\$[a-z]+(\.[a-z_]+)?( \| [^{}]+)?|[a-z_]+) ?\}\}")
+
 BINARY_SUFFIXES = {".png", ".ico", ".db", ".sqlite", ".pyc"}
 # Made by running the project (tests/test_generated.py shares these folders), not rendered.
 RUN_ARTIFACTS = {".git", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", "var"}
+
+
+def jinja_leftover(path: str, line: str) -> bool:
+    if path.startswith(TOOL_TEMPLATE_DIRS):
+        line = TOOL_TEMPLATE.sub("", line)
+    return bool(JINJA_LEFTOVER.search(line))
 
 
 def project_files(root: Path) -> Iterator[Path]:
@@ -54,7 +66,7 @@ def test_no_jinja_syntax_is_left_in_any_file(case: Case, rendered: Rendered) -> 
         f"{path.relative_to(root)}:{number}: {line.strip()}"
         for path in project_files(root)
         for number, line in enumerate(path.read_text().splitlines(), start=1)
-        if JINJA_LEFTOVER.search(FOREIGN_EXPRESSIONS.sub("", line))
+        if jinja_leftover(path.relative_to(root).as_posix(), FOREIGN_EXPRESSIONS.sub("", line))
     ]
     assert leftovers == []
 
@@ -222,3 +234,18 @@ def test_team_owned_files_are_listed_in_skip_if_exists_and_exist(
         if path == ".env":  # created by `make dev` from .env.example, not by the template
             continue
         assert (root / path).is_file(), path
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_redis_and_the_tracing_sdk_are_dependencies_only_when_chosen(
+    case: Case, rendered: Rendered
+) -> None:
+    root = rendered(case)
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    dependencies = {normalise(req) for req in pyproject["project"]["dependencies"]}
+    answers = expected_answers(case)
+    assert ("redis" in dependencies) == (answers.get("cache_backend") == "redis")
+    assert ("opentelemetry-sdk" in dependencies) == bool(answers.get("tracing"))
+    assert {"limits", "prometheus-client", "opentelemetry-api"} <= dependencies
+    assert (root / "deploy" / "prometheus" / "alerts.yml").is_file()
+    assert (root / "deploy" / "grafana" / "dashboard.json").is_file()

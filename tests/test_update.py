@@ -173,7 +173,7 @@ def test_update_data_changes_an_answer(
 
 
 def _ignore(directory: str, names: list[str]) -> set[str]:
-    skipped = {".git", ".venv", "demo-app", "my-app", "node_modules", "__pycache__"}
+    skipped = {".cache", ".git", ".venv", "demo-app", "my-app", "node_modules", "__pycache__"}
     return {name for name in names if name in skipped or name.endswith("_cache")}
 
 

@@ -5,7 +5,8 @@ open       calls are refused at once (the gateway goes to the next target) for `
 half_open  one trial call goes through: success closes the breaker, failure opens it again
 
 Only retryable failures count (timeouts, 429, 5xx): a refused request says nothing about the
-provider's health. ``STATE_VALUES`` maps states to numbers for a metrics gauge.
+provider's health. ``STATE_VALUES`` maps states to numbers for a metrics gauge; ``on_change``
+hears every state the breaker is seen in (the gateway feeds it to ``metrics``).
 """
 
 from __future__ import annotations
@@ -24,13 +25,23 @@ class CircuitBreaker:
         failure_threshold: int,
         reset_s: float,
         clock: Callable[[], float] = time.monotonic,
+        on_change: Callable[[State], None] | None = None,
     ) -> None:
         self.failure_threshold = failure_threshold
         self.reset_s = reset_s
         self._clock = clock
+        self._on_change = on_change
         self._failures = 0
         self._opened_at: float | None = None
         self._trial_running = False
+        self._reported: State | None = None
+        self._report()
+
+    def _report(self) -> None:
+        state = self.state
+        if state != self._reported and self._on_change is not None:
+            self._on_change(state)
+        self._reported = state
 
     @property
     def state(self) -> State:
@@ -42,6 +53,7 @@ class CircuitBreaker:
 
     def allow(self) -> bool:
         """May a call go through now? In half-open, only the first caller's trial may."""
+        self._report()
         state = self.state
         if state == "closed":
             return True
@@ -58,9 +70,11 @@ class CircuitBreaker:
         self._failures = 0
         self._opened_at = None
         self._trial_running = False
+        self._report()
 
     def record_failure(self) -> None:
         self._failures += 1
         if self._trial_running or self._failures >= self.failure_threshold:
             self._opened_at = self._clock()
         self._trial_running = False
+        self._report()

@@ -61,10 +61,13 @@ class ApiError(AppError):
     type = "api_error"
     code = "internal_error"
 
-    def __init__(self, message: str, *, param: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, param: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.param = param
+        self.headers = headers or {}
 
 
 class InvalidRequestError(ApiError):
@@ -136,10 +139,13 @@ def _param(loc: tuple[int | str, ...]) -> str:
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     error = cast(ApiError, exc)
     if request.url.path.startswith(OPENAI_PREFIX):
-        return openai_error(
+        response = openai_error(
             error.status_code, error.message, type_=error.type, code=error.code, param=error.param
         )
-    return problem(request, error.status_code, error.message, code=error.code)
+    else:
+        response = problem(request, error.status_code, error.message, code=error.code)
+    response.headers.update(error.headers)
+    return response
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

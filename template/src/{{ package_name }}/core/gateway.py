@@ -21,6 +21,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TypeVar
 
 from tenacity import (
@@ -41,6 +42,7 @@ from .errors import (
     UpstreamUnavailableError,
 )
 from .logging import get_logger
+from .metrics import record_breaker_state
 from .providers import Chunk, Completion, Provider
 from .schemas import ChatCompletionRequest
 
@@ -119,7 +121,11 @@ class Gateway:
         self.providers = providers
         settings = catalog.resilience
         self.breakers = {
-            name: CircuitBreaker(settings.breaker_failure_threshold, settings.breaker_reset_s)
+            name: CircuitBreaker(
+                settings.breaker_failure_threshold,
+                settings.breaker_reset_s,
+                on_change=partial(record_breaker_state, name),
+            )
             for name in catalog.targets
         }
 

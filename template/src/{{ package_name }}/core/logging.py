@@ -1,6 +1,7 @@
 """Structured logging: JSON in production, readable console lines in development.
 
-Every line carries the request id (bound per request through contextvars) and passes through
+Every line carries the request id (bound per request through contextvars) and, inside a
+trace, the trace id; each passes through
 a redaction processor, so API keys, passwords and bearer tokens never reach a log sink.
 Standard-library loggers, uvicorn's included, are routed through the same formatter.
 """
@@ -15,6 +16,8 @@ from typing import Any
 
 import structlog
 from structlog.types import EventDict, Processor, WrappedLogger
+
+from .tracing import trace_id
 
 REDACTED = "[REDACTED]"
 SECRET_KEY = re.compile(
@@ -47,9 +50,18 @@ def redact(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> Event
     return {key: _redact_item(key, value) for key, value in event_dict.items()}
 
 
+def add_trace_id(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """The OpenTelemetry trace id of the current span, so a log line leads to its trace."""
+    current = trace_id()
+    if current is not None:
+        event_dict.setdefault("trace_id", current)
+    return event_dict
+
+
 def _shared_processors() -> list[Processor]:
     return [
         structlog.contextvars.merge_contextvars,
+        add_trace_id,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

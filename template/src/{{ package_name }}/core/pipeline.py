@@ -1,19 +1,23 @@
 """The request pipeline: every chat request runs these stages, in this order.
 
-    1. validate          the request is well-formed and names a model we serve
-    2. input guardrails  size limit, prompt injection, indirect injection, PII   (guardrails/)
-    3. flags             kill switch, prompt version, model variant per subject   (flags.py)
-    4. prompt            the versioned system prompt, with its canary             (prompts.py)
-    5. cache             a cached answer for this tenant, request and prompt version skips 6-7
-    6. gateway           tier -> targets -> provider adapter, with retries, breakers, fallbacks
-    7. output            the answer matches the requested response_format (one repair call)
-    8. output guardrails system-prompt leak, output schema, PII                  (guardrails/)
-    9. cache, record     store the answer; interactions row + structured log line
+    1. limits            rate limits; a spent budget -> 429                      (limits.py)
+    2. validate          the request is well-formed and names a model we serve
+    3. input guardrails  size limit, prompt injection, indirect injection, PII   (guardrails/)
+    4. flags             kill switch, prompt version, model variant per subject   (flags.py)
+    5. prompt            the versioned system prompt, with its canary             (prompts.py)
+       then: past a budget's soft cap a dear tier becomes ``fast``, and the request's
+       maximum cost is reserved against its budgets                           (budgets.py)
+    6. gateway           cache: a cached answer for this tenant, request and prompt version
+                         skips the call; else tier -> targets -> breaker -> provider adapter,
+                         with retries and fallbacks; then the requested response_format is
+                         checked (one repair call)                    (cache.py, gateway.py)
+    7. output guardrails system-prompt leak, output schema, PII                  (guardrails/)
+    8. record            cost, interactions + cost-ledger rows, metrics, the request's log
+                         line; the reservation is settled (or released on failure); a fresh
+                         cacheable answer is stored
 
-Later stages slot in at fixed places, each a module of its own:
-auth and access (who is calling, what they may do) and limits (rate, budget) go before
-``validate`` and hand the principal's tenant to this module (until then every request is the
-``default`` tenant).
+Auth and access (who is calling, what they may do) slot in before ``limits``. Each stage
+runs in a tracing span (``tracing.stage``).
 """
 
 from __future__ import annotations
@@ -21,14 +25,18 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Literal
 
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from . import output
-from .cache import DEFAULT_TENANT, ResponseCache, cache_key, cacheable
+from .budgets import Reservation
+from .cache import ResponseCache, cache_key, cacheable
+from .cost import PriceBook, cost_usd
+from .cost import TokenUsage as BilledUsage
 from .errors import (
     InvalidModelOutputError,
     InvalidRequestError,
@@ -40,7 +48,10 @@ from .flags import FeatureDisabledError, FeatureFlags, Flags, Subject
 from .gateway import Deadline, Gateway, NamedTarget, Route
 from .guardrails import Guardrails, OutputRejectedError, SystemPromptLeakError, new_canary
 from .guardrails.pii import Redactor
+from .limits import Limits, prompt_token_bound
 from .logging import get_logger
+from .metrics import record_cache_lookup
+from .principal import ANONYMOUS, ANONYMOUS_USER, Principal
 from .prompts import Prompt, PromptRegistry
 from .providers import Chunk, Completion, TokenUsage
 from .record import Outcome, record
@@ -58,9 +69,11 @@ from .schemas import (
     Usage,
 )
 from .settings import Settings
+from .tracing import stage
 
 log = get_logger(__name__)
 CacheStatus = Literal["hit", "miss", "skip"]
+NO_USAGE = TokenUsage()
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,8 @@ class Services:
     guardrails: Guardrails
     flags: Flags
     prompts: PromptRegistry
+    limits: Limits
+    prices: PriceBook
 
 
 # The feature (and prompt) a request without a `prompt` field belongs to.
@@ -108,10 +123,11 @@ def validate(services: Services, request: ChatCompletionRequest) -> Route:
     return services.gateway.route(request.model)
 
 
-def _subject(request: ChatCompletionRequest, tenant: str) -> Subject:
-    # Until auth provides the principal, the tenant is the default one and the user is OpenAI's
-    # `user`.
-    return Subject(tenant=tenant, user=request.user or "anonymous")
+def _subject(principal: Principal, request: ChatCompletionRequest) -> Subject:
+    # An anonymous caller is told apart by OpenAI's `user` field, when it sends one.
+    if principal.user == ANONYMOUS_USER:
+        return Subject(tenant=principal.tenant, user=request.user or ANONYMOUS_USER)
+    return Subject(tenant=principal.tenant, user=principal.user)
 
 
 def _prompt(
@@ -129,13 +145,16 @@ def _prompt(
 
 
 def prepare(
-    services: Services, request: ChatCompletionRequest, tenant: str = DEFAULT_TENANT
+    services: Services, request: ChatCompletionRequest, principal: Principal = ANONYMOUS
 ) -> Prepared:
-    """Stages 1-4: validate, input guardrails, flags, prompt; then route the chosen model."""
-    validate(services, request)
-    checked = services.guardrails.check_input(request.messages)
+    """Validate, input guardrails, flags, prompt; then route the chosen model."""
+    with stage("validate"):
+        validate(services, request)
+    with stage("guardrails.input"):
+        checked = services.guardrails.check_input(request.messages)
     feature = request.prompt.name if request.prompt else DEFAULT_FEATURE
-    flags = services.flags.for_feature(feature, _subject(request, tenant))
+    with stage("flags"):
+        flags = services.flags.for_feature(feature, _subject(principal, request))
     if not flags.enabled:
         raise FeatureDisabledError(f"The {feature!r} feature is switched off; try again later.")
     prompt = _prompt(services, request, flags, feature)
@@ -165,35 +184,88 @@ def _cache_key(tenant: str, prepared: Prepared) -> str:
     return cache_key(tenant, targets, keyed, prepared.prompt_version)
 
 
-async def _record(services: Services, outcome: Outcome) -> None:
-    await run_in_threadpool(record, services.engine, outcome)
+@dataclass(frozen=True)
+class Call:
+    """One chat request on its way through the stages, with its budget reservation."""
+
+    request_id: str
+    principal: Principal
+    prepared: Prepared
+    reservation: Reservation
+    started: float
 
 
-def _outcome(
+async def _admit(
+    services: Services,
+    request: ChatCompletionRequest,
     request_id: str,
-    prepared: Prepared,
+    principal: Principal,
+    headers: dict[str, str] | None,
+) -> Call:
+    """Limits, the preparing stages, then the soft cap and the budget reservation."""
+    limits = services.limits
+    with stage("limits"):
+        admission = await run_in_threadpool(limits.admit, principal)
+    prepared = prepare(services, request, principal)
+    cheaper = limits.downgrade(admission, prepared.request.model)
+    if cheaper is not None:
+        if headers is not None:
+            headers["x-budget-downgraded"] = f"requested={prepared.request.model}; served={cheaper}"
+        prepared = replace(
+            prepared,
+            request=prepared.request.model_copy(update={"model": cheaper}),
+            route=services.gateway.route(cheaper),
+        )
+    prepared = replace(prepared, request=limits.bounded(prepared.route, prepared.request))
+    with stage("limits.reserve"):
+        reservation = await run_in_threadpool(
+            limits.reserve, admission, prepared.route, prepared.request
+        )
+    return Call(request_id, principal, prepared, reservation, time.monotonic())
+
+
+async def _record(
+    services: Services,
+    call: Call,
     target: NamedTarget | None,
-    started: float,
     result: str,
-    usage: TokenUsage | None = None,
-) -> Outcome:
-    route = prepared.route
-    usage = usage or TokenUsage()
-    return Outcome(
-        request_id=request_id,
-        requested_model=route.requested,
-        tier=route.tier,
-        target=target.name if target else None,
-        provider=target.provider if target else None,
-        model=target.model if target else None,
-        prompt_tokens=usage.prompt,
-        completion_tokens=usage.completion,
-        latency_ms=round((time.monotonic() - started) * 1000),
-        outcome=result,
-        prompt_name=prepared.prompt.spec.name if prepared.prompt else None,
-        prompt_version=prepared.prompt.spec.version if prepared.prompt else None,
-        flag_variants=prepared.flags.variants,
-    )
+    usage: TokenUsage = NO_USAGE,
+) -> None:
+    """Settle the reservation to the real cost, then write the interaction and ledger rows."""
+    with stage("record"):
+        prepared = call.prepared
+        price = services.prices.price(target.name) if target else None
+        billed = BilledUsage(usage.prompt, usage.completion, usage.cached, usage.reasoning)
+        # No target answered (or the cache did): nothing was charged.
+        cost = cost_usd(price, billed) if target else Decimal(0)
+        tokens = usage.prompt + usage.completion
+        await run_in_threadpool(
+            services.limits.settle, call.principal, call.reservation, cost, tokens
+        )
+        outcome = Outcome(
+            request_id=call.request_id,
+            tenant=call.principal.tenant,
+            user=call.principal.user,
+            key_id=call.principal.key_id,
+            requested_model=prepared.route.requested,
+            tier=prepared.route.tier,
+            target=target.name if target else None,
+            provider=target.provider if target else None,
+            model=target.model if target else None,
+            prompt_tokens=usage.prompt,
+            completion_tokens=usage.completion,
+            cached_tokens=usage.cached,
+            reasoning_tokens=usage.reasoning,
+            cost_usd=cost,
+            priced=target is None or price is not None,
+            fallbacks=prepared.route.targets.index(target) if target else 0,
+            latency_ms=round((time.monotonic() - call.started) * 1000),
+            outcome=result,
+            prompt_name=prepared.prompt.spec.name if prepared.prompt else None,
+            prompt_version=prepared.prompt.spec.version if prepared.prompt else None,
+            flag_variants=prepared.flags.variants,
+        )
+        await run_in_threadpool(record, services.engine, outcome)
 
 
 def _usage(usage: TokenUsage) -> Usage:
@@ -257,31 +329,45 @@ async def chat_completion(
     services: Services,
     request: ChatCompletionRequest,
     request_id: str,
-    tenant: str = DEFAULT_TENANT,
-) -> tuple[ChatCompletion, CacheStatus]:
-    prepared = prepare(services, request, tenant)
-    started = time.monotonic()
+    principal: Principal = ANONYMOUS,
+    headers: dict[str, str] | None = None,
+) -> ChatCompletion:
+    """``headers`` gets the response headers the stages set (x-cache, x-budget-downgraded)."""
+    headers = {} if headers is None else headers
+    call = await _admit(services, request, request_id, principal, headers)
+    prepared = call.prepared
     # The cache holds the model's answer before the output guardrails, which run on every
     # request with its own canary and redactor (so PII placeholders are restored per request).
-    key = _cache_key(tenant, prepared) if cacheable(prepared.request) else None
-    if key is not None:
-        cached = await services.cache.get(key)
-        if cached is not None:
-            hit = ChatCompletion.model_validate_json(cached)
-            try:
-                guarded = _guard(services, prepared, hit)
-            except OutputRejectedError:
-                outcome = _outcome(request_id, prepared, None, started, "output_blocked")
-                await _record(services, outcome)
-                raise
-            await _record(services, _outcome(request_id, prepared, None, started, "cache_hit"))
-            update = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time())}
-            return guarded.model_copy(update=update), "hit"
+    key = _cache_key(principal.tenant, prepared) if cacheable(prepared.request) else None
+    cached: str | None = None
     try:
-        target, completion, spent = await _answer(services, prepared.route, prepared.request)
+        if key is not None:
+            with stage("cache"):
+                cached = await services.cache.get(key)
+            record_cache_lookup(hit=cached is not None)
+        if cached is None:
+            with stage("gateway"):
+                target, completion, spent = await _answer(
+                    services, prepared.route, prepared.request
+                )
     except (UpstreamUnavailableError, UpstreamRejectedError, InvalidModelOutputError) as exc:
-        await _record(services, _outcome(request_id, prepared, None, started, exc.code))
+        await _record(services, call, None, exc.code)
         raise
+    except BaseException:
+        await run_in_threadpool(services.limits.budgets.release, call.reservation)
+        raise
+    if cached is not None:
+        hit = ChatCompletion.model_validate_json(cached)
+        try:
+            with stage("guardrails.output"):
+                guarded = _guard(services, prepared, hit)
+        except OutputRejectedError:
+            await _record(services, call, None, "output_blocked")
+            raise
+        await _record(services, call, None, "cache_hit")
+        headers["x-cache"] = "hit"
+        update = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time())}
+        return guarded.model_copy(update=update)
     message = AssistantMessage(
         content=completion.content if completion.content or not completion.tool_calls else None,
         tool_calls=list(completion.tool_calls) or None,
@@ -294,44 +380,50 @@ async def chat_completion(
         usage=_usage(spent),
     )
     try:
-        response = _guard(services, prepared, answer)
+        with stage("guardrails.output"):
+            response = _guard(services, prepared, answer)
     except OutputRejectedError:
-        outcome = _outcome(request_id, prepared, target, started, "output_blocked", spent)
-        await _record(services, outcome)
+        await _record(services, call, target, "output_blocked", spent)
         raise
-    await _record(services, _outcome(request_id, prepared, target, started, "ok", spent))
-    if key is None:
-        return response, "skip"
-    await services.cache.set(key, answer.model_dump_json())
-    return response, "miss"
+    await _record(services, call, target, "ok", spent)
+    status: CacheStatus = "skip" if key is None else "miss"
+    headers["x-cache"] = status
+    if key is not None:
+        await services.cache.set(key, answer.model_dump_json())
+    return response
 
 
 async def chat_completion_stream(
     services: Services,
     request: ChatCompletionRequest,
     request_id: str,
-    tenant: str = DEFAULT_TENANT,
+    principal: Principal = ANONYMOUS,
+    headers: dict[str, str] | None = None,
 ) -> AsyncIterator[ChatCompletionChunk]:
     """Open the stream (errors so far are ordinary error responses), then relay chunks."""
-    prepared = prepare(services, request, tenant)
-    started = time.monotonic()
+    call = await _admit(services, request, request_id, principal, headers)
     try:
-        target, chunks = await services.gateway.stream(prepared.route, prepared.request)
+        with stage("gateway"):
+            target, chunks = await services.gateway.stream(
+                call.prepared.route, call.prepared.request
+            )
     except (UpstreamUnavailableError, UpstreamRejectedError) as exc:
-        await _record(services, _outcome(request_id, prepared, None, started, exc.code))
+        await _record(services, call, None, exc.code)
         raise
-    return _relay(services, request, request_id, prepared, target, chunks, started)
+    except BaseException:
+        await run_in_threadpool(services.limits.budgets.release, call.reservation)
+        raise
+    return _relay(services, request, call, target, chunks)
 
 
 async def _relay(
     services: Services,
     request: ChatCompletionRequest,
-    request_id: str,
-    prepared: Prepared,
+    call: Call,
     target: NamedTarget,
     chunks: AsyncIterator[Chunk],
-    started: float,
 ) -> AsyncIterator[ChatCompletionChunk]:
+    prepared = call.prepared
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
 
@@ -341,13 +433,15 @@ async def _relay(
             id=completion_id, created=created, model=target.model, choices=[choice]
         )
 
-    usage = TokenUsage()
+    usage = NO_USAGE
+    pieces = 0
     result = "client_disconnected"
     sent = ""
     leaked = False
     try:
         yield chunk(Delta(role="assistant", content=""))
         async for piece in chunks:
+            pieces += 1 if piece.content else 0
             usage = piece.usage or usage
             # Streamed answers get the leak check only: the chunk completing the canary is cut.
             sent += piece.content
@@ -377,8 +471,12 @@ async def _relay(
         result = "output_blocked"
         raise
     finally:
-        outcome = _outcome(request_id, prepared, target, started, result, usage)
+        if result != "ok" and not usage.completion:
+            # The provider's usage never arrived: charge the prompt bound and what was relayed.
+            usage = TokenUsage(
+                prompt=max(usage.prompt, prompt_token_bound(prepared.request)), completion=pieces
+            )
         try:
-            await _record(services, outcome)
+            await _record(services, call, target, result, usage)
         except Exception:
             log.exception("record.failed", outcome=result)

@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from ..app import create_app
+from ..cost import TokenUsage, cost_usd
 from ..database import make_engine, migrate
 from ..errors import ApiError, ConfigError
 from ..pipeline import Services, chat_completion
 from ..prompts import parse_ref
-from ..schemas import ChatCompletionRequest, ChatMessage, PromptRef
+from ..schemas import ChatCompletionRequest, ChatMessage, PromptRef, Usage
 from ..settings import Settings
 from .scorers import (
     KINDS,
@@ -150,13 +151,19 @@ async def eval_services(settings: Settings) -> AsyncIterator[Services]:
             services.engine.dispose()
 
 
-def _cost(services: Services, model: str, prompt_tokens: int, completion_tokens: int) -> float:
-    for target in services.gateway.catalog.targets.values():
+def _cost(services: Services, model: str, spent: Usage) -> float:
+    """The price-book cost (core/cost.py), cached and reasoning tokens included; 0 for a model
+    without a known price."""
+    usage = TokenUsage(
+        spent.prompt_tokens,
+        spent.completion_tokens,
+        spent.prompt_tokens_details.cached_tokens,
+        spent.completion_tokens_details.reasoning_tokens,
+    )
+    for name, target in services.gateway.catalog.targets.items():
         if target.model == model:
-            return (
-                prompt_tokens * target.input_price_per_1m
-                + completion_tokens * target.output_price_per_1m
-            ) / 1_000_000
+            cost = cost_usd(services.prices.price(name), usage)
+            return float(cost) if cost is not None else 0.0
     return 0.0
 
 
@@ -206,9 +213,7 @@ class Runner:
         )
         started = time.monotonic()
         try:
-            completion, _ = await chat_completion(
-                self.services, request, f"eval-{uuid.uuid4().hex}"
-            )
+            completion = await chat_completion(self.services, request, f"eval-{uuid.uuid4().hex}")
         except ApiError as exc:
             result.error = f"{exc.code}: {exc.message}"
             return result
@@ -216,9 +221,7 @@ class Runner:
             result.latency_ms = round((time.monotonic() - started) * 1000)
         result.answer = completion.choices[0].message.content or ""
         usage = completion.usage
-        result.cost_usd = _cost(
-            self.services, completion.model, usage.prompt_tokens, usage.completion_tokens
-        )
+        result.cost_usd = _cost(self.services, completion.model, usage)
         for expect in case.expect:
             static = score_static(expect, result.answer)
             if static is not None:

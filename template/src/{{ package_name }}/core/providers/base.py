@@ -16,6 +16,9 @@ from ..schemas import ChatCompletionRequest, ToolCall, ToolCallDelta
 
 @dataclass(frozen=True)
 class TokenUsage:
+    """``prompt`` includes ``cached``; ``completion`` includes ``reasoning`` (adapters of
+    providers that count them apart add them up)."""
+
     prompt: int = 0
     completion: int = 0
     # Of the prompt tokens, those read from the provider's prompt cache (billed lower).
