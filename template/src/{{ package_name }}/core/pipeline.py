@@ -12,8 +12,10 @@
     8. record            cost, interactions + cost-ledger rows, metrics, the request's log
                          line; the reservation is settled (or released on failure)
 
-Auth and access (who is calling, what they may do) slot in before ``limits``. Each stage
-runs in a tracing span (``tracing.stage``).
+Before them, auth and access (who is calling, what they may do: ``auth.py``, ``access.py``)
+run as the route's ``require`` dependency and hand the pipeline its Principal; ``record``
+also appends the audit record (``audit.py``) in the same transaction. Each stage runs in a
+tracing span (``tracing.stage``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from decimal import Decimal
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from .audit import ContentPolicy
 from .budgets import Reservation
 from .cost import PriceBook, TokenUsage, cost_usd
 from .errors import InvalidRequestError, ProviderError, UpstreamUnavailableError
@@ -36,7 +39,7 @@ from .guardrails import Guardrails, OutputRejectedError, SystemPromptLeakError, 
 from .guardrails.pii import Redactor
 from .limits import Limits, prompt_token_bound
 from .logging import get_logger
-from .principal import ANONYMOUS, ANONYMOUS_USER, Principal
+from .principal import ANONYMOUS, Principal
 from .prompts import Prompt, PromptRegistry
 from .providers import Chunk, Completion
 from .record import Outcome, record
@@ -70,6 +73,7 @@ class Services:
     prompts: PromptRegistry
     limits: Limits
     prices: PriceBook
+    audit: ContentPolicy
 
 
 # The feature (and prompt) a request without a `prompt` field belongs to.
@@ -97,10 +101,11 @@ def validate(services: Services, request: ChatCompletionRequest) -> Route:
 
 
 def _subject(principal: Principal, request: ChatCompletionRequest) -> Subject:
-    # An anonymous caller is told apart by OpenAI's `user` field, when it sends one.
-    if principal.user == ANONYMOUS_USER:
-        return Subject(tenant=principal.tenant, user=request.user or ANONYMOUS_USER)
-    return Subject(tenant=principal.tenant, user=principal.user)
+    """Whom the request is for. A person signed in through OIDC is themselves; any other
+    caller (an API key's service, the development key) names its end user in ``user``."""
+    if principal.method == "oidc":
+        return Subject(tenant=principal.tenant, user=principal.user)
+    return Subject(tenant=principal.tenant, user=request.user or principal.user)
 
 
 def _prompt(
@@ -154,6 +159,7 @@ class Call:
 
     request_id: str
     principal: Principal
+    request: ChatCompletionRequest
     prepared: Prepared
     reservation: Reservation
     started: float
@@ -185,7 +191,7 @@ async def _admit(
         reservation = await run_in_threadpool(
             limits.reserve, admission, prepared.route, prepared.request
         )
-    return Call(request_id, principal, prepared, reservation, time.monotonic())
+    return Call(request_id, principal, request, prepared, reservation, time.monotonic())
 
 
 async def _record(
@@ -194,6 +200,7 @@ async def _record(
     target: NamedTarget | None,
     result: str,
     usage: TokenUsage = NO_USAGE,
+    response: str | None = None,
 ) -> None:
     """Settle the reservation to the real cost, then write the interaction and ledger rows."""
     with stage("record"):
@@ -208,8 +215,9 @@ async def _record(
         outcome = Outcome(
             request_id=call.request_id,
             tenant=call.principal.tenant,
-            user=call.principal.user,
+            user=_subject(call.principal, call.request).user,
             key_id=call.principal.key_id,
+            actor=call.principal.actor,
             requested_model=prepared.route.requested,
             tier=prepared.route.tier,
             target=target.name if target else None,
@@ -228,7 +236,12 @@ async def _record(
             prompt_version=prepared.prompt.spec.version if prepared.prompt else None,
             flag_variants=prepared.flags.variants,
         )
-        await run_in_threadpool(record, services.engine, outcome)
+        # What the caller sent (before the system prompt) and what it got, for the audit log.
+        content = {
+            "messages": [{"role": m.role, "content": m.text} for m in call.request.messages],
+            "response": response,
+        }
+        await run_in_threadpool(record, services.engine, outcome, services.audit, content=content)
 
 
 def _usage(completion: Completion) -> TokenUsage:
@@ -270,7 +283,7 @@ async def chat_completion(
     except OutputRejectedError:
         await _record(services, call, target, "output_blocked", usage)
         raise
-    await _record(services, call, target, "ok", usage)
+    await _record(services, call, target, "ok", usage, content)
     return ChatCompletion(
         id=f"chatcmpl-{uuid.uuid4().hex}",
         created=int(time.time()),
@@ -373,12 +386,14 @@ async def _relay(
         result = "output_blocked"
         raise
     finally:
-        if result != "ok" and not usage.completion_tokens:
-            # The provider's usage never arrived: charge the prompt bound and what was relayed.
-            usage = TokenUsage(
-                max(usage.prompt_tokens, prompt_token_bound(prepared.request)), pieces
-            )
-        try:
-            await _record(services, call, target, result, usage)
-        except Exception:
-            log.exception("record.failed", outcome=result)
+        if result != "ok":
+            if not usage.completion_tokens:
+                # The provider's usage never arrived: charge the prompt bound and what was relayed.
+                bound = prompt_token_bound(prepared.request)
+                usage = TokenUsage(max(usage.prompt_tokens, bound), pieces)
+            try:
+                await _record(services, call, target, result, usage, sent)
+            except Exception:
+                log.exception("record.failed", outcome=result)
+    # Before `[DONE]`: an AuditUnavailableError here ends the stream with an error event.
+    await _record(services, call, target, result, usage, sent)
