@@ -42,6 +42,11 @@ CASES: tuple[Case, ...] = (
     Case(id="feature_flags=flagd", data={"feature_flags": "flagd"}),
     Case(id="cache_backend=redis", data={"cache_backend": "redis"}),
     Case(id="tracing=true", data={"tracing": True}),
+    # Access and compliance: the presets cover api_key_and_oidc (okta, keycloak), oidc (entra),
+    # hipaa, gdpr and soc2 on PostgreSQL; these add the other modes on the default SQLite.
+    Case(id="auth=oidc", data={"auth": "oidc"}),
+    Case(id="multi_tenant=false", data={"multi_tenant": False}),
+    Case(id="compliance=pci_dss", data={"compliance": ["pci_dss"]}),
 )
 
 CASE_IDS = [case.id for case in CASES]

@@ -40,6 +40,18 @@ INVALID_ANSWERS = [
     bad({"cache_backend": "memcached"}, "cache_backend", "memory", "redis"),
     bad({"monthly_budget_usd": 0}, "monthly_budget_usd", "greater than 0"),
     bad({"monthly_budget_usd": -5.5}, "monthly_budget_usd", "greater than 0"),
+    bad({"auth": "saml"}, "auth", "api_key", "oidc", "api_key_and_oidc"),
+    bad(
+        {"auth": "oidc", "oidc_provider": "ping"},
+        "oidc_provider",
+        "generic",
+        "okta",
+        "auth0",
+        "entra",
+        "keycloak",
+        "google",
+    ),
+    bad({"compliance": ["iso27001"]}, "compliance", "soc2", "hipaa", "gdpr", "pci_dss"),
 ]
 
 # Combinations of individually valid answers that the template does not support. This list grows
@@ -55,6 +67,13 @@ UNSUPPORTED_COMBINATIONS = [
         {"deploy_target": "kubernetes", "database": "sqlite"},
         "deploy_target=kubernetes needs database=postgres",
         "deploy_target=compose",
+    ),
+    # The BAA list is policy a platform team edits; with openai taken off it, hipaa refuses it.
+    bad(
+        {"compliance": ["hipaa"], "llm_providers": ["openai"], "hipaa_baa_providers": ["ollama"]},
+        "compliance hipaa does not allow llm_providers openai",
+        "Business Associate Agreement",
+        "Allowed with hipaa: ollama",
     ),
 ]
 

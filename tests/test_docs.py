@@ -29,7 +29,13 @@ REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
 OPTIONS_MD = DOCS / "options.md"
 # Derived values: never asked, so not documented as options.
-DERIVED = {"python_keywords", "stdlib_modules", "dependency_modules"}
+DERIVED = {
+    "python_keywords",
+    "stdlib_modules",
+    "dependency_modules",
+    "hipaa_baa_providers",
+    "compliance_defaults",
+}
 # Pages every user journey step needs (README's documentation table links them).
 PAGES = ("quickstart", "options", "updating", "presets", "benchmarks")
 

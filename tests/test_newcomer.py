@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -75,15 +76,24 @@ def wait_for(url: str, deadline: float) -> None:
             time.sleep(0.3)
 
 
-def post_json(url: str, body: dict[str, Any]) -> dict[str, Any]:
+def post_json(url: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
     request = urllib.request.Request(  # noqa: S310 - local test server
         url,
         data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **headers},
     )
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
         payload: dict[str, Any] = json.load(response)
         return payload
+
+
+def readme_dev_key(project: Path) -> str:
+    """The bearer key the README's quickstart curl uses, which must be .env.example's."""
+    readme = (project / "README.md").read_text()
+    match = re.search(r"Authorization: Bearer (\S+?)'", readme)
+    assert match, "the README's quickstart shows no Authorization header"
+    assert f"DEV_API_KEY={match.group(1)}" in (project / ".env.example").read_text()
+    return match.group(1)
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +146,8 @@ def test_make_dev_serves_a_chat_completion_from_the_fake_provider(project: Path)
         answer = post_json(
             f"http://127.0.0.1:{port}/v1/chat/completions",
             {"model": "fast", "messages": [{"role": "user", "content": "ping from a newcomer"}]},
+            # What the generated README's curl sends: the development key of .env.example.
+            {"Authorization": f"Bearer {readme_dev_key(project)}"},
         )
     finally:
         os.killpg(server.pid, signal.SIGTERM)

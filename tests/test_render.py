@@ -108,7 +108,9 @@ def test_answers_file_records_every_answer_and_the_template_source(
     for key, value in expected_answers(case).items():
         assert answers[key] == value, key
     assert Path(answers["_src_path"]).is_absolute()
-    assert not {"python_keywords", "stdlib_modules", "dependency_modules"} & set(answers)
+    derived = {"python_keywords", "stdlib_modules", "dependency_modules"}
+    derived |= {"hipaa_baa_providers", "compliance_defaults"}
+    assert not derived & set(answers)
 
 
 PROVIDER_SETTINGS = {
@@ -249,3 +251,36 @@ def test_redis_and_the_tracing_sdk_are_dependencies_only_when_chosen(
     assert {"limits", "prometheus-client", "opentelemetry-api"} <= dependencies
     assert (root / "deploy" / "prometheus" / "alerts.yml").is_file()
     assert (root / "deploy" / "grafana" / "dashboard.json").is_file()
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_access_modules_exist_only_for_the_chosen_auth_and_compliance(
+    case: Case, rendered: Rendered
+) -> None:
+    root = rendered(case)
+    answers = expected_answers(case)
+    auth = answers.get("auth", "api_key")
+    compliance = answers.get("compliance", [])
+    assert isinstance(compliance, list)
+    core = root / "src" / "demo_app" / "core"
+    assert (core / "keys.py").is_file() == (auth != "oidc")
+    assert (root / "tests" / "test_keys.py").is_file() == (auth != "oidc")
+    assert (core / "oidc.py").is_file() == (auth != "api_key")
+    assert (root / "tests" / "test_oidc.py").is_file() == (auth != "api_key")
+    assert (core / "subjects.py").is_file() == ("gdpr" in compliance)
+    assert (root / "docs" / "compliance.md").is_file() == bool(compliance)
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    dependencies = {normalise(req) for req in pyproject["project"]["dependencies"]}
+    assert ("pyjwt" in dependencies) == (auth != "api_key")
+    assert "cryptography" in dependencies
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_row_level_security_is_migrated_only_for_multi_tenant_projects(
+    case: Case, rendered: Rendered
+) -> None:
+    migrations = rendered(case) / "src" / "demo_app" / "core" / "migrations" / "versions"
+    text = (migrations / "0004_access_and_audit.py").read_text()
+    assert ("ENABLE ROW LEVEL SECURITY" in text) == bool(
+        expected_answers(case).get("multi_tenant", True)
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shlex
 import shutil
 import signal
@@ -15,7 +16,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -167,6 +168,7 @@ def run(
 
     step(uv, "sync")
     step(uv, "run", slug, "migrate")
+    api_key = _api_key(uv, slug, dst, env, say)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     serve = (uv, "run", slug, "serve", "--host", "127.0.0.1", "--port", str(port))
@@ -178,7 +180,7 @@ def run(
         try:
             _wait_ready(f"{base}/readyz", server, log)
             say(f"==> Service ready at {base}; POST /v1/chat/completions")
-            reply = _chat(base)
+            reply = _chat(base, api_key)
             message = reply["choices"][0]["message"]["content"]
             say(f"    answer: {message}")
             say(f"    usage:  {json.dumps(reply.get('usage', {}))}")
@@ -187,6 +189,33 @@ def run(
             _stop(server)
     step(uv, "run", "pytest", "-q")
     say(f"==> Demo finished. Your project is in {dst}: cd {dst} && make dev")
+
+
+def _api_key(uv: str, slug: str, dst: Path, env: dict[str, str], say: Callable[[str], None]) -> str:
+    """An API key for the demo request: created the way the generated README says.
+
+    A project without API keys (OIDC only) gets its development key instead, set for the
+    service through ``DEV_API_KEY`` exactly as ``.env.example`` does for ``make dev``.
+    """
+    auth = project.recorded_answers(dst).get("auth", "api_key")
+    if auth == "oidc":
+        env["DEV_API_KEY"] = f"sk-demo-{secrets.token_hex(8)}"
+        say("==> OIDC-only project: using a development key (DEV_API_KEY) for the demo request")
+        return env["DEV_API_KEY"]
+    command = (uv, "run", slug, "keys", "create", "--tenant", "demo", "--role", "user")
+    say(f"==> $ {_shown((*command, '--name', 'shipshape demo'))}")
+    result = subprocess.run(
+        (*command, "--name", "shipshape demo"),
+        cwd=dst,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    _check(result.returncode, command)
+    key = result.stdout.strip().splitlines()[-1]
+    say(f"    {result.stderr.strip().splitlines()[-1] if result.stderr.strip() else 'key created'}")
+    return key
 
 
 def _shown(command: Sequence[str]) -> str:
@@ -218,12 +247,12 @@ def _wait_ready(url: str, server: subprocess.Popen[bytes], log: IO[str]) -> None
     raise CheckFailed(f"{url} did not answer 200 within {_READY_TIMEOUT:.0f}s:\n" + _tail(log))
 
 
-def _chat(base: str) -> dict[str, Any]:
+def _chat(base: str, api_key: str) -> dict[str, Any]:
     body = json.dumps({"model": "fast", "messages": [{"role": "user", "content": PROMPT}]}).encode()
     request = urllib.request.Request(  # noqa: S310 (http URL we build)
         f"{base}/v1/chat/completions",
         data=body,
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {api_key}"},
         method="POST",
     )
     try:

@@ -96,6 +96,40 @@ class InvalidModelOutputError(ApiError):
     code = "invalid_model_output"
 
 
+class AuthenticationError(ApiError):
+    """Missing or bad credentials. ``reason`` goes to the log, never to the client."""
+
+    status_code = 401
+    type = "invalid_request_error"
+    code = "invalid_api_key"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            "Invalid credentials: send `Authorization: Bearer <API key or token>`.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+        self.reason = reason
+
+
+class PermissionDeniedError(ApiError):
+    status_code = 403
+    type = "invalid_request_error"
+    code = "permission_denied"
+
+
+class NotFoundError(ApiError):
+    status_code = 404
+    type = "invalid_request_error"
+    code = "not_found"
+
+
+class AuditUnavailableError(ApiError):
+    """The audit record could not be written, so the request does not succeed."""
+
+    status_code = 503
+    code = "audit_unavailable"
+
+
 class UpstreamUnavailableError(ApiError):
     status_code = 503
     code = "upstream_unavailable"

@@ -58,6 +58,24 @@ def add_trace_id(_logger: WrappedLogger, _method: str, event_dict: EventDict) ->
     return event_dict
 
 
+def _mask_pii(value: Any) -> Any:
+    # Imported here: the PII detectors (guardrails) log, so they import this module first.
+    from .redaction import redact_pii
+
+    if isinstance(value, str):
+        return redact_pii(value)
+    if isinstance(value, Mapping):
+        return {key: _mask_pii(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask_pii(item) for item in value]
+    return value
+
+
+def mask_pii(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """Mask personal data (see redaction.py) in every value."""
+    return {key: _mask_pii(value) for key, value in event_dict.items()}
+
+
 def _shared_processors() -> list[Processor]:
     return [
         structlog.contextvars.merge_contextvars,
@@ -68,8 +86,11 @@ def _shared_processors() -> list[Processor]:
     ]
 
 
-def configure_logging(*, json: bool, level: str = "INFO") -> None:
-    """Route structlog and the standard library through one redacting formatter on stderr."""
+def configure_logging(*, json: bool, level: str = "INFO", redact_pii: bool = False) -> None:
+    """Route structlog and the standard library through one redacting formatter on stderr.
+
+    ``redact_pii`` (LOG_REDACT_PII) also masks personal data, not only secrets.
+    """
     renderer: Processor = (
         structlog.processors.JSONRenderer()
         if json
@@ -83,6 +104,7 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
             redact,
+            *([mask_pii] if redact_pii else []),
             renderer,
         ],
     )

@@ -61,3 +61,25 @@ class RequestIdMiddleware:
                     raise
                 response = error_response(request, 500, "Internal server error.")
                 await response(scope, receive, send_with_id)
+
+
+class SecurityHeadersMiddleware:
+    """Strict-Transport-Security (HSTS_MAX_AGE > 0) and no-sniff on every response."""
+
+    def __init__(self, app: ASGIApp, *, hsts_max_age: int = 0) -> None:
+        self.app = app
+        self.headers = {"x-content-type-options": "nosniff"}
+        if hsts_max_age:
+            self.headers["strict-transport-security"] = f"max-age={hsts_max_age}; includeSubDomains"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).update(self.headers)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

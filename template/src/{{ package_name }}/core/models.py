@@ -1,4 +1,8 @@
-"""ORM models: the tables this service owns (Alembic migrations create them)."""
+"""ORM models: the tables this service owns (Alembic migrations create them).
+
+Rows that belong to a tenant carry ``tenant_id`` and are read and written through
+``access.TenantScope`` only, so one tenant never sees another's rows.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,11 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     Integer,
     Numeric,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -22,14 +28,23 @@ class Base(DeclarativeBase):
     pass
 
 
-class Interaction(Base):
+class TenantOwned:
+    """Mixin of every table whose rows belong to one tenant."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(128), index=True)
+
+
+class Interaction(TenantOwned, Base):
     """One chat completion request: what was asked, what served it, what it cost in tokens."""
 
     __tablename__ = "interactions"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[str] = mapped_column(String(128), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # Who called (``api_key:sk-...``, ``oidc:<sub>``) and on whose behalf (the data subject).
+    principal: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(String(300), index=True)
     requested_model: Mapped[str] = mapped_column(String(200))
     tier: Mapped[str | None] = mapped_column(String(32))
     target: Mapped[str | None] = mapped_column(String(100))
@@ -98,3 +113,52 @@ class BudgetCounter(Base):
     key: Mapped[str] = mapped_column(String(400), primary_key=True)
     spent_nanos: Mapped[int] = mapped_column(BigInteger, default=0)
     reserved_nanos: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ApiKey(TenantOwned, Base):
+    """An API key: only its SHA-256 hash and its visible prefix are stored."""
+
+    __tablename__ = "api_keys"
+
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditRecord(Base):
+    """One link of the tamper-evident audit chain (``audit.py`` writes and verifies it).
+
+    ``hash`` covers every column but ``content`` and ``erased_at``; it covers
+    ``content_digest`` instead, so erasing content (GDPR) leaves the chain verifiable.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    request_id: Mapped[str] = mapped_column(String(128))
+    tenant_id: Mapped[str] = mapped_column(String(128), index=True)
+    principal: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str | None] = mapped_column(String(300), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    route: Mapped[str] = mapped_column(String(200))
+    prompt_name: Mapped[str | None] = mapped_column(String(100))
+    prompt_version: Mapped[str | None] = mapped_column(String(32))
+    target: Mapped[str | None] = mapped_column(String(300))
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    # Guardrail and flag decisions, and admin-action details, as canonical JSON.
+    decisions: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(32))
+    content_mode: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str | None] = mapped_column(Text)
+    content_digest: Mapped[str | None] = mapped_column(String(64))
+    content_key_id: Mapped[str | None] = mapped_column(String(64))
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

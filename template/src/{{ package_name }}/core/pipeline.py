@@ -16,8 +16,10 @@
                          line; the reservation is settled (or released on failure); a fresh
                          cacheable answer is stored
 
-Auth and access (who is calling, what they may do) slot in before ``limits``. Each stage
-runs in a tracing span (``tracing.stage``).
+Before them, auth and access (who is calling, what they may do: ``auth.py``, ``access.py``)
+run as the route's ``require`` dependency and hand the pipeline its Principal; ``record``
+also appends the audit record (``audit.py``) in the same transaction. Each stage runs in a
+tracing span (``tracing.stage``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from . import output
+from .audit import ContentPolicy
 from .budgets import Reservation
 from .cache import ResponseCache, cache_key, cacheable
 from .cost import PriceBook, cost_usd
@@ -51,7 +54,7 @@ from .guardrails.pii import Redactor
 from .limits import Limits, prompt_token_bound
 from .logging import get_logger
 from .metrics import record_cache_lookup
-from .principal import ANONYMOUS, ANONYMOUS_USER, Principal
+from .principal import ANONYMOUS, Principal
 from .prompts import Prompt, PromptRegistry
 from .providers import Chunk, Completion, TokenUsage
 from .record import Outcome, record
@@ -89,6 +92,7 @@ class Services:
     prompts: PromptRegistry
     limits: Limits
     prices: PriceBook
+    audit: ContentPolicy
 
 
 # The feature (and prompt) a request without a `prompt` field belongs to.
@@ -124,10 +128,11 @@ def validate(services: Services, request: ChatCompletionRequest) -> Route:
 
 
 def _subject(principal: Principal, request: ChatCompletionRequest) -> Subject:
-    # An anonymous caller is told apart by OpenAI's `user` field, when it sends one.
-    if principal.user == ANONYMOUS_USER:
-        return Subject(tenant=principal.tenant, user=request.user or ANONYMOUS_USER)
-    return Subject(tenant=principal.tenant, user=principal.user)
+    """Whom the request is for. A person signed in through OIDC is themselves; any other
+    caller (an API key's service, the development key) names its end user in ``user``."""
+    if principal.method == "oidc":
+        return Subject(tenant=principal.tenant, user=principal.user)
+    return Subject(tenant=principal.tenant, user=request.user or principal.user)
 
 
 def _prompt(
@@ -190,6 +195,7 @@ class Call:
 
     request_id: str
     principal: Principal
+    request: ChatCompletionRequest
     prepared: Prepared
     reservation: Reservation
     started: float
@@ -221,7 +227,7 @@ async def _admit(
         reservation = await run_in_threadpool(
             limits.reserve, admission, prepared.route, prepared.request
         )
-    return Call(request_id, principal, prepared, reservation, time.monotonic())
+    return Call(request_id, principal, request, prepared, reservation, time.monotonic())
 
 
 async def _record(
@@ -230,6 +236,7 @@ async def _record(
     target: NamedTarget | None,
     result: str,
     usage: TokenUsage = NO_USAGE,
+    response: str | None = None,
 ) -> None:
     """Settle the reservation to the real cost, then write the interaction and ledger rows."""
     with stage("record"):
@@ -245,8 +252,9 @@ async def _record(
         outcome = Outcome(
             request_id=call.request_id,
             tenant=call.principal.tenant,
-            user=call.principal.user,
+            user=_subject(call.principal, call.request).user,
             key_id=call.principal.key_id,
+            actor=call.principal.actor,
             requested_model=prepared.route.requested,
             tier=prepared.route.tier,
             target=target.name if target else None,
@@ -265,7 +273,12 @@ async def _record(
             prompt_version=prepared.prompt.spec.version if prepared.prompt else None,
             flag_variants=prepared.flags.variants,
         )
-        await run_in_threadpool(record, services.engine, outcome)
+        # What the caller sent (before the system prompt) and what it got, for the audit log.
+        content = {
+            "messages": [{"role": m.role, "content": m.text} for m in call.request.messages],
+            "response": response,
+        }
+        await run_in_threadpool(record, services.engine, outcome, services.audit, content=content)
 
 
 def _usage(usage: TokenUsage) -> Usage:
@@ -306,6 +319,11 @@ async def _answer(
             f"The model's answer does not match response_format, even after one repair: {issue}"
         )
     return target, repaired, spent
+
+
+def _text(answer: ChatCompletion) -> str | None:
+    """The answer's text as the caller received it, for the audit log."""
+    return answer.choices[0].message.content if answer.choices else None
 
 
 def _guard(services: Services, prepared: Prepared, answer: ChatCompletion) -> ChatCompletion:
@@ -364,7 +382,7 @@ async def chat_completion(
         except OutputRejectedError:
             await _record(services, call, None, "output_blocked")
             raise
-        await _record(services, call, None, "cache_hit")
+        await _record(services, call, None, "cache_hit", response=_text(guarded))
         headers["x-cache"] = "hit"
         update = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time())}
         return guarded.model_copy(update=update)
@@ -385,7 +403,7 @@ async def chat_completion(
     except OutputRejectedError:
         await _record(services, call, target, "output_blocked", spent)
         raise
-    await _record(services, call, target, "ok", spent)
+    await _record(services, call, target, "ok", spent, _text(response))
     status: CacheStatus = "skip" if key is None else "miss"
     headers["x-cache"] = status
     if key is not None:
@@ -471,12 +489,14 @@ async def _relay(
         result = "output_blocked"
         raise
     finally:
-        if result != "ok" and not usage.completion:
-            # The provider's usage never arrived: charge the prompt bound and what was relayed.
-            usage = TokenUsage(
-                prompt=max(usage.prompt, prompt_token_bound(prepared.request)), completion=pieces
-            )
-        try:
-            await _record(services, call, target, result, usage)
-        except Exception:
-            log.exception("record.failed", outcome=result)
+        if result != "ok":
+            if not usage.completion:
+                # The provider's usage never arrived: charge the prompt bound and what was relayed.
+                bound = prompt_token_bound(prepared.request)
+                usage = TokenUsage(prompt=max(usage.prompt, bound), completion=pieces)
+            try:
+                await _record(services, call, target, result, usage, sent)
+            except Exception:
+                log.exception("record.failed", outcome=result)
+    # Before `[DONE]`: an AuditUnavailableError here ends the stream with an error event.
+    await _record(services, call, target, result, usage, sent)

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import ApiError
 from ..pipeline import Services, chat_completion
+from ..principal import system_principal
 from ..schemas import ChatCompletionRequest, ChatMessage
 
 BLOCK_CODES = {"prompt_injection_detected", "pii_detected", "system_prompt_leak_detected"}
@@ -53,7 +54,9 @@ async def run(services: Services, cases: list[dict[str, Any]], *, attack: bool) 
     for case in cases:
         code: str | None = None
         try:
-            await chat_completion(services, _request(case, "fast"), f"redteam-{uuid.uuid4().hex}")
+            request_id = f"redteam-{uuid.uuid4().hex}"
+            principal = system_principal("redteam")
+            await chat_completion(services, _request(case, "fast"), request_id, principal)
         except ApiError as exc:
             code = exc.code
         blocked = code in BLOCK_CODES
