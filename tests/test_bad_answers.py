@@ -75,6 +75,12 @@ UNSUPPORTED_COMBINATIONS = [
         "Business Associate Agreement",
         "Allowed with hipaa: ollama",
     ),
+    # Gemini (the Developer API) is off the default list: Google's BAA covers Vertex AI only.
+    bad(
+        {"compliance": ["hipaa"], "llm_providers": ["anthropic", "gemini"]},
+        "compliance hipaa does not allow llm_providers gemini",
+        "Allowed with hipaa: openai, anthropic, azure_openai, bedrock, ollama",
+    ),
 ]
 
 
