@@ -14,13 +14,12 @@ from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from .catalog import Catalog, FakeTarget, ProviderTarget
-from .errors import ConfigError
+from .configfile import invalid, read_yaml
 from .models import LedgerEntry
 
 MILLION = Decimal(1_000_000)
@@ -68,20 +67,11 @@ def _decimal(value: float) -> Decimal:
 
 def load_price_table(path: Path) -> PriceTable:
     """Read and validate the price table; raise ConfigError naming the file and the field."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the price table ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    data = read_yaml(path, "price table")
     try:
         return PriceTable.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or '(top level)'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise ConfigError(f"{path}: {problems}") from exc
+        raise invalid(path, exc) from exc
 
 
 class PriceBook:

@@ -6,9 +6,9 @@ import importlib
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..configfile import invalid, read_yaml
 from ..errors import ConfigError
 from .injection import Classifier
 from .pii import PII_TYPES, PiiType
@@ -74,17 +74,8 @@ class GuardrailsConfig(_Strict):
 
 def load_guardrails(path: Path) -> GuardrailsConfig:
     """Read and validate the guardrails file; ConfigError names the file and the field."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the guardrails file ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    data = read_yaml(path, "guardrails file")
     try:
         return GuardrailsConfig.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
-            for e in exc.errors()
-        )
-        raise ConfigError(f"{path}: {problems}") from exc
+        raise invalid(path, exc) from exc

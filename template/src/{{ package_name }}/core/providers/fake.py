@@ -18,11 +18,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..catalog import FakeTarget, ProviderTarget
-from ..errors import ConfigError, ProviderError
+from ..configfile import invalid, read_yaml
+from ..errors import ProviderError
 from ..schemas import (
     ChatCompletionRequest,
     FunctionCall,
@@ -93,20 +93,11 @@ class FakeScript(BaseModel):
 
 def load_fake_script(path: Path) -> FakeScript:
     """Read a fixtures file; raise ConfigError naming the file and the field."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the fixtures file ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    data = read_yaml(path, "fixtures file")
     try:
         return FakeScript.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise ConfigError(f"{path}: {problems}") from exc
+        raise invalid(path, exc) from exc
 
 
 def _tool_call(index: int, call: ScriptedToolCall) -> ToolCall:
