@@ -129,7 +129,7 @@ def test_provider_adapters_exist_only_for_chosen_providers(case: Case, rendered:
     providers = expected_answers(case)["llm_providers"]
     assert isinstance(providers, list)
     adapters = {path.stem for path in (root / "src").rglob("providers/*.py")}
-    tests = {path.stem for path in (root / "tests").glob("test_*.py")}
+    tests = {path.stem for path in (root / "tests").rglob("test_*.py")}
     assert "fake" in adapters
     for provider in ALL_PROVIDERS:
         assert (provider in adapters) == (provider in providers), provider
@@ -198,7 +198,7 @@ def test_flag_files_exist_only_for_the_chosen_provider(case: Case, rendered: Ren
     flagd = expected_answers(case).get("feature_flags", "file") == "flagd"
     assert (root / "config" / "flags.flagd.json").is_file() == flagd
     assert (root / "config" / "flags.yaml").is_file() == (not flagd)
-    assert (root / "src" / "demo_app" / "core" / "flagfile.py").is_file() == (not flagd)
+    assert (root / "src" / "demo_app" / "features" / "flagfile.py").is_file() == (not flagd)
     pyproject = tomllib.loads((root / "pyproject.toml").read_text())
     dependencies = {normalise(req) for req in pyproject["project"]["dependencies"]}
     assert ("openfeature-provider-flagd" in dependencies) == flagd
@@ -262,12 +262,12 @@ def test_access_modules_exist_only_for_the_chosen_auth_and_compliance(
     auth = answers.get("auth", "api_key")
     compliance = answers.get("compliance", [])
     assert isinstance(compliance, list)
-    core = root / "src" / "demo_app" / "core"
-    assert (core / "keys.py").is_file() == (auth != "oidc")
-    assert (root / "tests" / "test_keys.py").is_file() == (auth != "oidc")
-    assert (core / "oidc.py").is_file() == (auth != "api_key")
-    assert (root / "tests" / "test_oidc.py").is_file() == (auth != "api_key")
-    assert (core / "subjects.py").is_file() == ("gdpr" in compliance)
+    src = root / "src" / "demo_app"
+    assert (src / "identity" / "keys.py").is_file() == (auth != "oidc")
+    assert (root / "tests" / "identity" / "test_keys.py").is_file() == (auth != "oidc")
+    assert (src / "identity" / "oidc.py").is_file() == (auth != "api_key")
+    assert (root / "tests" / "identity" / "test_oidc.py").is_file() == (auth != "api_key")
+    assert (src / "audit" / "subjects.py").is_file() == ("gdpr" in compliance)
     assert (root / "docs" / "compliance.md").is_file() == bool(compliance)
     pyproject = tomllib.loads((root / "pyproject.toml").read_text())
     dependencies = {normalise(req) for req in pyproject["project"]["dependencies"]}
@@ -279,7 +279,7 @@ def test_access_modules_exist_only_for_the_chosen_auth_and_compliance(
 def test_row_level_security_is_migrated_only_for_multi_tenant_projects(
     case: Case, rendered: Rendered
 ) -> None:
-    migrations = rendered(case) / "src" / "demo_app" / "core" / "migrations" / "versions"
+    migrations = rendered(case) / "src" / "demo_app" / "foundation" / "migrations" / "versions"
     text = (migrations / "0004_access_and_audit.py").read_text()
     assert ("ENABLE ROW LEVEL SECURITY" in text) == bool(
         expected_answers(case).get("multi_tenant", True)

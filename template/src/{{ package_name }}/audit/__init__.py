@@ -1,0 +1,1 @@
+"""Audit: a tamper-evident record of every AI interaction and admin action."""

@@ -1,0 +1,1 @@
+"""Chat: the OpenAI-compatible API and the pipeline every chat request runs through."""

@@ -1,0 +1,1 @@
+"""Features: versioned prompts, and flags that pick a prompt version or model."""

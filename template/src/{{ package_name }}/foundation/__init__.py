@@ -1,0 +1,1 @@
+"""The foundation under every capability: settings, errors, config files, database."""

@@ -1,0 +1,1 @@
+"""The LLM gateway: catalog, routing, retries, fallbacks, breakers, cache, adapters."""

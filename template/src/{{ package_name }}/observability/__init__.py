@@ -1,0 +1,1 @@
+"""Observability: structured logs, metrics, traces, the request log and health checks."""

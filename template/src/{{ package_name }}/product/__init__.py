@@ -1,0 +1,1 @@
+"""The team's own code: routes and extensions. `copier update` never rewrites this package."""
