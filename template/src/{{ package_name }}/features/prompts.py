@@ -7,6 +7,9 @@ never collide with other templating. Errors name the file and the field.
 
 ``prompts/prompts.lock`` records a content hash per ``name@version``: changing a prompt's text
 without bumping its version fails ``<slug> prompts check`` (and the test suite, and CI).
+
+Each version is compiled once, when it is loaded: its template into a Jinja ``Template`` and its
+input schema into a validator. A request only validates and renders; nothing is parsed per call.
 """
 
 from __future__ import annotations
@@ -14,14 +17,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import jsonschema
 import yaml
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
+from jsonschema.exceptions import best_match
+from jsonschema.protocols import Validator
+from jsonschema.validators import validator_for
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..foundation.errors import ConfigError, InvalidRequestError
@@ -67,8 +73,12 @@ class PromptSpec(BaseModel):
 
 @dataclass(frozen=True)
 class Prompt:
+    """One prompt version, its template compiled and its input validator built (once)."""
+
     spec: PromptSpec
     path: Path
+    template: Template = field(repr=False, compare=False)
+    validator: Validator = field(repr=False, compare=False)
 
     @property
     def ref(self) -> str:
@@ -76,14 +86,13 @@ class Prompt:
 
     def render(self, variables: dict[str, Any]) -> str:
         """Validate the variables against the input schema, then render the template."""
-        try:
-            jsonschema.validate(variables, self.spec.input_schema)
-        except jsonschema.ValidationError as exc:
-            where = ".".join(str(part) for part in exc.absolute_path)
+        error = best_match(self.validator.iter_errors(variables))
+        if error is not None:
+            where = ".".join(str(part) for part in error.absolute_path)
             param = f"prompt.variables.{where}" if where else "prompt.variables"
-            raise InvalidRequestError(f"{self.ref}: {exc.message}", param=param) from exc
+            raise InvalidRequestError(f"{self.ref}: {error.message}", param=param)
         try:
-            return _ENVIRONMENT.from_string(self.spec.template).render(variables).strip()
+            return self.template.render(variables).strip()
         except TemplateError as exc:
             raise InvalidRequestError(f"{self.ref}: {exc}", param="prompt.variables") from exc
 
@@ -106,33 +115,39 @@ class PromptRegistry:
     def __init__(self, prompts: list[Prompt], folder: Path) -> None:
         self.folder = folder
         self._prompts = {(p.spec.name, p.spec.version): p for p in prompts}
+        # Answered per request: computed once here.
+        self._versions: dict[str, list[int]] = {}
+        for name, version in sorted(self._prompts):
+            self._versions.setdefault(name, []).append(version)
+        self._names = sorted(self._versions)
 
     def names(self) -> list[str]:
-        return sorted({name for name, _ in self._prompts})
+        return list(self._names)
 
     def versions(self, name: str) -> list[int]:
-        return sorted(version for prompt, version in self._prompts if prompt == name)
+        return list(self._versions.get(name, ()))
 
     def all(self) -> list[Prompt]:
         return [self._prompts[key] for key in sorted(self._prompts)]
 
     def get(self, name: str, version: int | None = None) -> Prompt:
         """The named version, or the latest one; InvalidRequestError when it does not exist."""
-        versions = self.versions(name)
+        versions = self._versions.get(name)
         if not versions:
-            known = ", ".join(self.names()) or "none"
+            known = ", ".join(self._names) or "none"
             raise InvalidRequestError(
                 f"Unknown prompt {name!r} (prompts: {known}).", param="prompt.name"
             )
         if version is None:
             version = versions[-1]
-        if version not in versions:
+        prompt = self._prompts.get((name, version))
+        if prompt is None:
             raise InvalidRequestError(
                 f"Prompt {name!r} has no version {version} (versions: "
                 f"{', '.join(map(str, versions))}).",
                 param="prompt.version",
             )
-        return self._prompts[(name, version)]
+        return prompt
 
 
 def _field(loc: tuple[int | str, ...]) -> str:
@@ -159,18 +174,22 @@ def load_prompt(path: Path) -> Prompt:
             f"{match['name']}@{match['version']}"
         )
     schemas = {"input_schema": spec.input_schema, "output_schema": spec.output_schema}
-    for field, schema in schemas.items():
+    validators: dict[str, Validator] = {}
+    for name, schema in schemas.items():
         if schema is None:
             continue
+        # The draft the schema names in ``$schema``, else 2020-12 (what jsonschema.validate picks).
+        cls = validator_for(schema, jsonschema.Draft202012Validator)
         try:
-            jsonschema.Draft202012Validator.check_schema(schema)
+            cls.check_schema(schema)
         except jsonschema.SchemaError as exc:
-            raise ConfigError(f"{path}: {field}: not a valid JSON schema: {exc.message}") from exc
+            raise ConfigError(f"{path}: {name}: not a valid JSON schema: {exc.message}") from exc
+        validators[name] = cls(schema)
     try:
-        _ENVIRONMENT.parse(spec.template)
+        template = _ENVIRONMENT.from_string(spec.template)
     except TemplateError as exc:
         raise ConfigError(f"{path}: template: {exc}") from exc
-    return Prompt(spec, path)
+    return Prompt(spec, path, template, validators["input_schema"])
 
 
 def load_prompts(folder: Path) -> PromptRegistry:
