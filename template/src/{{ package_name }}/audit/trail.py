@@ -28,15 +28,17 @@ from typing import Any, cast
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from fastapi import Request
 from sqlalchemy import CursorResult, Engine, delete, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ..foundation.errors import AuditUnavailableError, ConfigError
-from ..foundation.models import AuditRecord
 from ..foundation.settings import AuditContent, Settings
 from ..identity.access import tenant_session
+from ..identity.principal import Principal
 from ..safety.redaction import redact_pii
+from .models import AuditRecord
 
 GENESIS = "0" * 64
 SYSTEM_TENANT = "system"
@@ -71,6 +73,19 @@ class Entry:
     cost_usd: float = 0.0
     decisions: Mapping[str, Any] = field(default_factory=dict)
     content: Mapping[str, Any] | None = None
+
+
+def admin_entry(request: Request, principal: Principal, action: str, **details: Any) -> Entry:
+    """The audit entry of an admin action taken through the API."""
+    return Entry(
+        request_id=request.state.request_id,
+        tenant_id=principal.tenant,
+        principal=principal.actor,
+        action=action,
+        route=f"{request.method} {request.url.path}",
+        outcome="ok",
+        decisions=details,
+    )
 
 
 def canonical(value: Any) -> str:

@@ -31,12 +31,10 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Literal
 
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from ..audit.trail import ContentPolicy
-from ..features.flags import FeatureDisabledError, FeatureFlags, Flags, Subject
-from ..features.prompts import Prompt, PromptRegistry
+from ..features.flags import FeatureDisabledError, FeatureFlags, Subject
+from ..features.prompts import Prompt
 from ..foundation.errors import (
     InvalidModelOutputError,
     InvalidRequestError,
@@ -44,21 +42,21 @@ from ..foundation.errors import (
     UpstreamRejectedError,
     UpstreamUnavailableError,
 )
-from ..foundation.settings import Settings
-from ..gateway.cache import ResponseCache, cache_key, cacheable
+from ..gateway.cache import cache_key, cacheable
 from ..gateway.providers import Chunk, Completion, TokenUsage
-from ..gateway.router import Deadline, Gateway, NamedTarget, Route
+from ..gateway.router import Deadline, NamedTarget, Route
 from ..identity.principal import ANONYMOUS, Principal
 from ..observability.logging import get_logger
 from ..observability.metrics import record_cache_lookup
 from ..observability.tracing import stage
 from ..safety import output
-from ..safety.guardrails import Guardrails, OutputRejectedError, SystemPromptLeakError, new_canary
+from ..safety.guardrails import OutputRejectedError, SystemPromptLeakError, new_canary
 from ..safety.pii import Redactor
+from ..services import Services
 from ..spend.budgets import Reservation
-from ..spend.cost import PriceBook, cost_usd
 from ..spend.cost import TokenUsage as BilledUsage
-from ..spend.limits import Limits, prompt_token_bound
+from ..spend.cost import cost_usd
+from ..spend.limits import prompt_token_bound
 from .record import Outcome, record
 from .schemas import (
     AssistantMessage,
@@ -77,22 +75,6 @@ from .schemas import (
 log = get_logger(__name__)
 CacheStatus = Literal["hit", "miss", "skip"]
 NO_USAGE = TokenUsage()
-
-
-@dataclass(frozen=True)
-class Services:
-    """What the pipeline stages need, built once by the app factory."""
-
-    settings: Settings
-    engine: Engine
-    gateway: Gateway
-    cache: ResponseCache
-    guardrails: Guardrails
-    flags: Flags
-    prompts: PromptRegistry
-    limits: Limits
-    prices: PriceBook
-    audit: ContentPolicy
 
 
 # The feature (and prompt) a request without a `prompt` field belongs to.

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, insert
 
 from ..audit import trail as audit
-from ..foundation.models import Interaction, LedgerEntry
+from ..chat.models import Interaction
 from ..observability.logging import get_logger
 from ..observability.metrics import (
     CHAT_REQUESTS,
@@ -28,6 +28,7 @@ from ..observability.metrics import (
     tier_label,
 )
 from ..observability.requestlog import annotate
+from ..spend.models import LedgerEntry
 
 log = get_logger(__name__)
 

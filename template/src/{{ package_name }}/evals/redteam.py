@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..chat.pipeline import Services, chat_completion
+from ..chat.pipeline import chat_completion
 from ..chat.schemas import ChatCompletionRequest, ChatMessage
 from ..foundation.errors import ApiError
 from ..identity.principal import system_principal
+from ..services import Services
 
 BLOCK_CODES = {"prompt_injection_detected", "pii_detected", "system_prompt_leak_detected"}
 

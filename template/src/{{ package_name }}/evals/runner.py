@@ -22,14 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..app import create_app
-from ..chat.pipeline import Services, chat_completion
+from ..chat.pipeline import chat_completion
 from ..chat.schemas import ChatCompletionRequest, ChatMessage, PromptRef, Usage
 from ..features.prompts import parse_ref
 from ..foundation.database import make_engine, migrate
 from ..foundation.errors import ApiError, ConfigError
 from ..foundation.settings import Settings
 from ..identity.principal import system_principal
+from ..services import Services, running
 from ..spend.cost import TokenUsage, cost_usd
 from .scorers import (
     KINDS,
@@ -144,15 +144,8 @@ async def eval_services(settings: Settings) -> AsyncIterator[Services]:
         # Audit records of eval runs die with this database: keep digests, not content, so
         # evals need no encryption keys.
         update = {"database_url": url, "audit_content": "hash"}
-        app = create_app(settings.model_copy(update=update))
-        services: Services = app.state.services
-        try:
+        async with running(settings.model_copy(update=update)) as services:
             yield services
-        finally:
-            for provider in services.gateway.providers.values():
-                await provider.aclose()
-            services.flags.close()
-            services.engine.dispose()
 
 
 def _cost(services: Services, model: str, spent: Usage) -> float:

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from starlette.concurrency import run_in_threadpool
 
 from ..foundation.errors import AuthenticationError, ConfigError, PermissionDeniedError
-from ..foundation.models import TenantOwned
+from ..foundation.orm import TenantOwned
 from ..observability.logging import get_logger
 from .principal import Principal
 
@@ -80,7 +80,7 @@ class Authenticates(Protocol):
 
 @dataclass(frozen=True)
 class Access:
-    """What ``require`` needs, built once by the app factory (``app.state.access``)."""
+    """What ``require`` needs, built once by the composition root (``services.py``)."""
 
     authenticator: Authenticates
     rbac: Rbac
@@ -93,7 +93,7 @@ class Permission:
         self.name = name
 
     async def __call__(self, request: Request) -> Principal:
-        access: Access = request.app.state.access
+        access: Access = request.app.state.services.access
         header = request.headers.get("authorization")
         try:
             principal = await run_in_threadpool(access.authenticator.authenticate, header)
@@ -169,3 +169,10 @@ def rls_bypassed(engine: Engine) -> bool:
     query = text("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
     with engine.connect() as connection:
         return bool(connection.execute(query).scalar())
+
+
+def own_tenant(principal: Principal, tenant: str | None) -> str:
+    """The caller's tenant; naming another one is refused (tenant admins see their own)."""
+    if tenant is not None and tenant != principal.tenant:
+        raise PermissionDeniedError("Admins manage their own tenant only.")
+    return principal.tenant

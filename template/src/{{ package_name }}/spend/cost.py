@@ -19,8 +19,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from ..foundation.configfile import invalid, read_yaml
-from ..foundation.models import LedgerEntry
 from ..gateway.catalog import Catalog, FakeTarget, ProviderTarget
+from ..spend.models import LedgerEntry
 
 MILLION = Decimal(1_000_000)
 NANO = Decimal("0.000000001")

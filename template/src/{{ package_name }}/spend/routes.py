@@ -1,0 +1,125 @@
+"""The spend admin API (RFC 9457 problem errors), inside the caller's tenant.
+
+``GET /admin/usage`` reports the current day's or month's spend by user, key and model from the
+cost ledger; ``GET /admin/budgets`` lists budget limits; ``PUT /admin/budgets`` creates or
+changes one, audited in the same transaction. Across tenants, operators use the CLI (``usage``,
+``budgets``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from ..audit import trail as audit
+from ..identity.access import own_tenant, require
+from ..identity.principal import Principal
+from ..services import Services, ServicesDep
+from .budgets import Period, Scope, list_budgets, period_start, set_budget
+from .cost import UsageRow, usage_report
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+
+
+class UsageReport(BaseModel):
+    period: Period
+    since: datetime
+    total_usd: Decimal
+    unpriced_requests: int
+    rows: list[UsageRow]
+
+
+class BudgetIn(BaseModel):
+    scope: Scope = "tenant"
+    tenant: str = Field(min_length=1, max_length=100)
+    # The user or key id; for a tenant budget, the tenant itself (may be left out).
+    subject: str | None = Field(default=None, min_length=1, max_length=200)
+    period: Period = "month"
+    limit_usd: Decimal = Field(gt=0)
+
+
+class BudgetOut(BaseModel):
+    scope: Scope
+    tenant: str
+    subject: str
+    period: Period
+    limit_usd: Decimal
+
+
+def report(services: Services, period: Period, tenant: str) -> UsageReport:
+    since = period_start(period, datetime.now(UTC))
+    rows = usage_report(services.engine, since, tenant)
+    return UsageReport(
+        period=period,
+        since=since,
+        total_usd=sum((row.cost_usd for row in rows), Decimal(0)),
+        unpriced_requests=sum(row.unpriced_requests for row in rows),
+        rows=rows,
+    )
+
+
+@router.get("/usage")
+async def get_usage(
+    services: ServicesDep,
+    principal: Annotated[Principal, require("usage:read")],
+    tenant: str | None = None,
+    period: Annotated[Period, Query()] = "month",
+) -> UsageReport:
+    own = own_tenant(principal, tenant)
+    return await run_in_threadpool(report, services, period, own)
+
+
+@router.get("/budgets")
+async def get_budgets(
+    services: ServicesDep,
+    principal: Annotated[Principal, require("budgets:manage")],
+    tenant: str | None = None,
+) -> list[BudgetOut]:
+    own = own_tenant(principal, tenant)
+    budgets = await run_in_threadpool(list_budgets, services.engine, own)
+    return [BudgetOut(**vars(budget)) for budget in budgets]
+
+
+@router.put("/budgets")
+async def put_budget(
+    request: Request,
+    services: ServicesDep,
+    principal: Annotated[Principal, require("budgets:manage")],
+    body: BudgetIn,
+) -> BudgetOut:
+    own_tenant(principal, body.tenant)
+    subject = body.subject or body.tenant
+    if body.scope != "tenant" and body.subject is None:
+        raise HTTPException(422, f"subject is required for a {body.scope} budget.")
+    await run_in_threadpool(
+        lambda: set_budget(
+            services.engine,
+            scope=body.scope,
+            tenant=body.tenant,
+            subject=subject,
+            period=body.period,
+            limit_usd=body.limit_usd,
+        )
+    )
+    entry = audit.admin_entry(
+        request,
+        principal,
+        "budgets.set",
+        scope=body.scope,
+        subject=subject,
+        period=body.period,
+        limit_usd=str(body.limit_usd),
+    )
+    await run_in_threadpool(audit.record, services.engine, entry, services.audit)
+    return BudgetOut(
+        scope=body.scope,
+        tenant=body.tenant,
+        subject=subject,
+        period=body.period,
+        limit_usd=body.limit_usd,
+    )
