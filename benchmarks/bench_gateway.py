@@ -79,7 +79,8 @@ DOCS_BEGIN = "<!-- bench_gateway:begin -->"
 DOCS_END = "<!-- bench_gateway:end -->"
 PRESET = "minimal"
 SLUG, PACKAGE = "bench-app", "bench_app"
-TENANT, ROLE = "bench", "user"
+# A tenant of its own per run: the Redis keys it leaves are told apart from anyone else's.
+TENANT, ROLE = f"bench-{uuid.uuid4().hex[:8]}", "user"
 ALL_SUBJECTS = (
     "service",
     "service-memory-budget",
@@ -498,17 +499,22 @@ def drop_postgres_database(python: Path, admin_url: str, url: str) -> None:
     run([str(python), "-c", code, plain, url.rsplit("/", 1)[1]], REPO, clean_env(), timeout=30)
 
 
+def check_redis(python: Path, url: str) -> None:
+    code = "import redis, sys\nredis.Redis.from_url(sys.argv[1]).ping()"
+    run([str(python), "-c", code, url], REPO, clean_env(), timeout=30)
+
+
 def clear_redis(python: Path, url: str) -> None:
-    """Delete what a run leaves in Redis: cache entries, rate-limit windows, budget counters."""
+    """Delete this run's cache entries and budget counters (its tenant's keys, nothing else:
+    test suites may share the database). Its rate-limit windows expire within the minute."""
     code = (
         "import redis, sys\n"
         "r = redis.Redis.from_url(sys.argv[1])\n"
-        "r.ping()\n"
         "for pattern in sys.argv[2:]:\n"
         "    for key in r.scan_iter(match=pattern, count=1000):\n"
         "        r.delete(key)"
     )
-    patterns = [f"{SLUG}:*", "LIMITS*", "budget:*"]
+    patterns = [f"{SLUG}:cache:{TENANT}:*", f"budget:\\{{{TENANT}\\}}:*"]
     run([str(python), "-c", code, url, *patterns], REPO, clean_env(), timeout=120)
 
 
@@ -607,7 +613,7 @@ def prepare_service_variants(
         try:
             project = render(work / "redis" / SLUG, {"cache_backend": "redis"})
             python = install(tools, project, options.python)
-            clear_redis(python, options.redis_url)
+            check_redis(python, options.redis_url)
             prepared.cleanups.append(("redis", (python, options.redis_url)))
             database = f"sqlite:///{project / 'var' / 'redis.db'}"
             # BUDGET_STORE unset: redis, because REDIS_URL is set.
@@ -1119,10 +1125,18 @@ def markdown(report: dict[str, Any]) -> str:
         )
     lines += ["", *targets_lines(report["verdict"])]
     for name, reason in report["skipped"].items():
-        lines.append(f"- skipped `{name}`: {reason.splitlines()[0][:300]}")
+        lines.append(f"- skipped `{name}`: {headline(reason)}")
     if report.get("profile") and "top_self" in report["profile"]:
         lines += ["", *profile_lines(report["profile"])]
     return "\n".join(lines) + "\n"
+
+
+def headline(reason: str) -> str:
+    """A skip reason in one line: its first line, and the last error line of a log tail."""
+    lines = [line.strip() for line in reason.splitlines() if line.strip()]
+    errors = [line for line in lines[1:] if re.search(r"Error|Exception|error:", line)]
+    first = lines[0][:200] if lines else "?"
+    return f"{first} ... {errors[-1][:200]}" if errors else first
 
 
 def targets_lines(verdict: dict[str, Any]) -> list[str]:
