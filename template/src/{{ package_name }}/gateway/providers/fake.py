@@ -113,11 +113,17 @@ class FakeProvider:
         self.script = script or FakeScript()
         self._rngs: dict[str, random.Random] = {}
 
+    def _rng(self, target: FakeTarget) -> random.Random:
+        """One seeded generator per target, so a failure pattern repeats run after run."""
+        key = target.model_dump_json()
+        rng = self._rngs.get(key)
+        if rng is None:
+            rng = self._rngs[key] = random.Random(key)  # noqa: S311 - simulation, not crypto
+        return rng
+
     async def _simulate(self, target: FakeTarget, time_left: float) -> None:
         """Wait the configured latency, then fail as configured."""
-        key = target.model_dump_json()
-        rng = self._rngs.setdefault(key, random.Random(key))  # noqa: S311 - simulation, not crypto
-        fails = target.failure_rate > 0 and rng.random() < target.failure_rate
+        fails = target.failure_rate > 0 and self._rng(target).random() < target.failure_rate
         latency = target.latency_ms / 1000
         if (fails and target.failure_kind == "timeout") or latency > time_left:
             await asyncio.sleep(time_left)
