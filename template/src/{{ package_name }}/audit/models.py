@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import DateTime, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..foundation.orm import Base
+from ..foundation.orm import Base, TenantOwned
 
 
-class AuditRecord(Base):
+class AuditRecord(TenantOwned, Base):
     """One link of the tamper-evident audit chain (``audit.py`` writes and verifies it).
 
     ``hash`` covers every column but ``content`` and ``erased_at``; it covers
@@ -22,7 +22,6 @@ class AuditRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     request_id: Mapped[str] = mapped_column(String(128))
-    tenant_id: Mapped[str] = mapped_column(String(128), index=True)
     principal: Mapped[str] = mapped_column(String(300))
     subject: Mapped[str | None] = mapped_column(String(300), index=True)
     action: Mapped[str] = mapped_column(String(64))

@@ -15,6 +15,7 @@ class Interaction(TenantOwned, Base):
 
     __tablename__ = "interactions"
 
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[str] = mapped_column(String(128), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     # Who called (``api_key:sk-...``, ``oidc:<sub>``) and on whose behalf (the data subject).

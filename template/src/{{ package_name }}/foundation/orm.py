@@ -6,7 +6,7 @@ Each capability declares its own tables (``chat/models.py``, ``spend/models.py``
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, Numeric, String
+from sqlalchemy import Numeric, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -15,9 +15,15 @@ class Base(DeclarativeBase):
 
 
 class TenantOwned:
-    """Mixin of every table whose rows belong to one tenant."""
+    """Mixin of every table whose rows belong to one tenant: the ``tenant_id`` column.
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    Rows of these tables are read and written through the tenancy layer only
+    (``identity/access.py``: ``TenantScope`` inside ``tenant_session``, or the operator's
+    ``AllTenants``). On PostgreSQL each of them has forced row-level security on ``tenant_id``
+    (migration 0005); ``tests/foundation/test_migrations.py`` fails when a table with this
+    mixin lacks it.
+    """
+
     tenant_id: Mapped[str] = mapped_column(String(128), index=True)
 
 

@@ -8,10 +8,10 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..foundation.orm import Base, Usd
+from ..foundation.orm import Base, TenantOwned, Usd
 
 
-class LedgerEntry(Base):
+class LedgerEntry(TenantOwned, Base):
     """The cost ledger: one row per chat request, who it was for and what it cost."""
 
     __tablename__ = "cost_ledger"
@@ -19,7 +19,6 @@ class LedgerEntry(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[str] = mapped_column(String(128), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    tenant: Mapped[str] = mapped_column(String(100), index=True)
     user: Mapped[str] = mapped_column(String(200))
     key_id: Mapped[str | None] = mapped_column(String(100))
     target: Mapped[str | None] = mapped_column(String(100))
@@ -37,23 +36,25 @@ class LedgerEntry(Base):
     outcome: Mapped[str] = mapped_column(String(32))
 
 
-class BudgetLimit(Base):
+class BudgetLimit(TenantOwned, Base):
     """A spend limit for a tenant, a user of a tenant, or an API key, per day or month (UTC)."""
 
     __tablename__ = "budgets"
-    __table_args__ = (UniqueConstraint("scope", "tenant", "subject", "period"),)
+    __table_args__ = (UniqueConstraint("scope", "tenant_id", "subject", "period"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     scope: Mapped[str] = mapped_column(String(16))  # tenant, user or key
-    tenant: Mapped[str] = mapped_column(String(100), index=True)
     subject: Mapped[str] = mapped_column(String(200))  # the tenant, user or key id
     period: Mapped[str] = mapped_column(String(8))  # day or month
     limit_usd: Mapped[Decimal] = mapped_column(Usd)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class BudgetCounter(Base):
-    """Spent and reserved nano-dollars of one budget in one period (the database store)."""
+class BudgetCounter(TenantOwned, Base):
+    """Spent and reserved nano-dollars of one budget in one period (the database store).
+
+    ``key`` names the tenant too (``budget:{TENANT}:...``); ``tenant_id`` is what row-level
+    security checks."""
 
     __tablename__ = "budget_counters"
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from ..audit import trail as audit
-from ..identity.access import own_tenant, require
+from ..identity.access import TenantScope, own_tenant, require
 from ..identity.principal import Principal
 from ..services import Services, ServicesDep
 from .budgets import Period, Scope, list_budgets, period_start, set_budget
@@ -53,7 +53,7 @@ class BudgetOut(BaseModel):
 
 def report(services: Services, period: Period, tenant: str) -> UsageReport:
     since = period_start(period, datetime.now(UTC))
-    rows = usage_report(services.engine, since, tenant)
+    rows = usage_report(services.engine, since, TenantScope(tenant))
     return UsageReport(
         period=period,
         since=since,
@@ -81,7 +81,7 @@ async def get_budgets(
     tenant: str | None = None,
 ) -> list[BudgetOut]:
     own = own_tenant(principal, tenant)
-    budgets = await run_in_threadpool(list_budgets, services.engine, own)
+    budgets = await run_in_threadpool(list_budgets, services.engine, TenantScope(own))
     return [BudgetOut(**vars(budget)) for budget in budgets]
 
 

@@ -1,11 +1,13 @@
 """Tenants and principals on interactions; the api_keys and audit_log tables.
-{%- if multi_tenant %}
 
 On PostgreSQL, row-level security on ``interactions`` is a second wall behind the data-access
 layer: a session sees and writes only the rows of the tenant it set in ``app.tenant_id``
 (``access.tenant_session`` sets it). FORCE applies the policy to the table owner too;
 superusers and BYPASSRLS roles still bypass it, so production refuses to run as one.
-{%- endif %}
+
+Projects generated before migrations stopped depending on answers ran this revision without
+the row-level security statements when ``multi_tenant`` was false; 0005 brings both variants
+to the same state (row-level security on every tenant-owned table).
 
 Revision ID: 0004
 Revises: 0003
@@ -23,10 +25,8 @@ revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-{%- if multi_tenant %}
 
 TENANT_POLICY = "tenant_id = current_setting('app.tenant_id', true)"
-{%- endif %}
 
 
 def upgrade() -> None:
@@ -86,7 +86,6 @@ def upgrade() -> None:
     op.create_index("ix_audit_log_created_at", "audit_log", ["created_at"])
     op.create_index("ix_audit_log_tenant_id", "audit_log", ["tenant_id"])
     op.create_index("ix_audit_log_subject", "audit_log", ["subject"])
-{%- if multi_tenant %}
 
     if op.get_context().dialect.name == "postgresql":
         op.execute("ALTER TABLE interactions ENABLE ROW LEVEL SECURITY")
@@ -95,16 +94,13 @@ def upgrade() -> None:
             f"CREATE POLICY tenant_isolation ON interactions "
             f"USING ({TENANT_POLICY}) WITH CHECK ({TENANT_POLICY})"
         )
-{%- endif %}
 
 
 def downgrade() -> None:
-{%- if multi_tenant %}
     if op.get_context().dialect.name == "postgresql":
         op.execute("DROP POLICY IF EXISTS tenant_isolation ON interactions")
         op.execute("ALTER TABLE interactions NO FORCE ROW LEVEL SECURITY")
         op.execute("ALTER TABLE interactions DISABLE ROW LEVEL SECURITY")
-{%- endif %}
     op.drop_index("ix_audit_log_subject", table_name="audit_log")
     op.drop_index("ix_audit_log_tenant_id", table_name="audit_log")
     op.drop_index("ix_audit_log_created_at", table_name="audit_log")
