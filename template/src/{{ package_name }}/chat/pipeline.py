@@ -1,37 +1,43 @@
 """The request pipeline: every chat request runs these stages, in this order.
 
-    1. limits            rate limits; a spent budget -> 429                      (limits.py)
-    2. validate          the request is well-formed and names a model we serve
-    3. input guardrails  size limit, prompt injection, indirect injection, PII   (guardrails/)
-    4. flags             kill switch, prompt version, model variant per subject   (flags.py)
-    5. prompt            the versioned system prompt, with its canary             (prompts.py)
-       then: past a budget's soft cap a dear tier becomes ``fast``, and the request's
-       maximum cost is reserved against its budgets                           (budgets.py)
-    6. gateway           cache: a cached answer for this tenant, request and prompt version
-                         skips the call; else tier -> targets -> breaker -> provider adapter,
-                         with retries and fallbacks; then the requested response_format is
-                         checked (one repair call)                    (cache.py, gateway.py)
-    7. output guardrails system-prompt leak, output schema, PII                  (guardrails/)
-    8. record            cost, interactions + cost-ledger rows, metrics, the request's log
-                         line; the reservation is settled (or released on failure); a fresh
-                         cacheable answer is stored
+Before them, auth and access (who is calling, what they may do: ``identity/auth.py``,
+``identity/access.py``) run as the route's ``require`` dependency and hand the pipeline its
+Principal. Then ``run``:
 
-Before them, auth and access (who is calling, what they may do: ``auth.py``, ``access.py``)
-run as the route's ``require`` dependency and hand the pipeline its Principal; ``record``
-also appends the audit record (``audit.py``) in the same transaction. Each stage runs in a
-tracing span (``tracing.stage``).
+    1. limits            rate limits; a spent budget -> 429                (spend/limits.py)
+    2. validate          the request is well-formed
+    3. input guardrails  size limit, prompt injection, indirect injection, PII (safety/)
+    4. flags             kill switch, prompt version, model variant per subject (features/)
+    5. prompt            the versioned system prompt, with its canary      (features/prompts.py)
+       then the model is routed once: past a budget's soft cap a dear tier becomes ``fast``;
+       the request's maximum cost is reserved against its budgets       (spend/budgets.py)
+    6. gateway           a cached answer for this tenant, request and prompt version skips the
+                         call; else tier -> targets -> breaker -> provider adapter, with
+                         retries and fallbacks; then the requested response_format is checked
+                         (one repair call)                            (gateway/, safety/output.py)
+    7. output guardrails system-prompt leak, output schema, PII               (safety/)
+    8. record            the reservation is settled to the real cost; the interaction, ledger
+                         and audit rows go to the group-commit writer as one unit of work, and
+                         the answer leaves once they are durable           (chat/record.py)
+
+From the reservation on, a ``Call`` owns the request's effects and ends them on every path:
+an answer settles and records; an error the client should see recorded (upstream
+unavailable, output blocked) records; anything else (an exception in any stage, the client
+hanging up, cancellation at shutdown) releases the reservation and records the request as
+abandoned, with what a stream had produced and charged. Finishing only queues work (no await),
+so it survives cancellation. Each stage runs in a tracing span (``tracing.stage``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal
-
-from starlette.concurrency import run_in_threadpool
 
 from ..features.flags import FeatureDisabledError, FeatureFlags, Subject
 from ..features.prompts import Prompt
@@ -54,10 +60,9 @@ from ..safety.guardrails import OutputRejectedError, SystemPromptLeakError, new_
 from ..safety.pii import Redactor
 from ..services import Services
 from ..spend.budgets import Reservation
-from ..spend.cost import TokenUsage as BilledUsage
 from ..spend.cost import cost_usd
 from ..spend.limits import prompt_token_bound
-from .record import Outcome, record
+from .record import Outcome, observe, unit_of_work
 from .schemas import (
     AssistantMessage,
     ChatCompletion,
@@ -86,7 +91,6 @@ class Prepared:
     """A request after input guardrails, flags and its prompt: what goes to the gateway."""
 
     request: ChatCompletionRequest
-    route: Route
     prompt: Prompt | None
     flags: FeatureFlags
     canary: str
@@ -100,13 +104,12 @@ class Prepared:
         return f"{self.prompt.spec.name}@{self.prompt.spec.version}" if self.prompt else None
 
 
-def validate(services: Services, request: ChatCompletionRequest) -> Route:
+def validate(request: ChatCompletionRequest) -> None:
     if request.stream_options is not None and not request.stream:
         raise InvalidRequestError(
             "stream_options is only allowed when stream is true.", param="stream_options"
         )
     output.check_schema(request)
-    return services.gateway.route(request.model)
 
 
 def _subject(principal: Principal, request: ChatCompletionRequest) -> Subject:
@@ -134,9 +137,9 @@ def _prompt(
 def prepare(
     services: Services, request: ChatCompletionRequest, principal: Principal = ANONYMOUS
 ) -> Prepared:
-    """Validate, input guardrails, flags, prompt; then route the chosen model."""
+    """Validate, input guardrails, flags, prompt: the request as it will go to the gateway."""
     with stage("validate"):
-        validate(services, request)
+        validate(request)
     with stage("guardrails.input"):
         checked = services.guardrails.check_input(request.messages)
     feature = request.prompt.name if request.prompt else DEFAULT_FEATURE
@@ -158,87 +161,65 @@ def prepare(
             if getattr(request, name) is None:
                 update[name] = value
     prepared = request.model_copy(update={**update, "messages": messages})
-    route = services.gateway.route(prepared.model)
-    return Prepared(prepared, route, prompt, flags, canary, checked.redactor, checked.messages)
+    return Prepared(prepared, prompt, flags, canary, checked.redactor, checked.messages)
 
 
-def _cache_key(tenant: str, prepared: Prepared) -> str:
+def _cache_key(tenant: str, prepared: Prepared, route: Route) -> str:
     # The rendered system prompt carries a fresh canary on every request, so the key holds what
     # it was rendered from instead: the prompt's name@version and the request's `prompt`
     # variables. The messages are the guarded ones: PII placeholders, not the values.
     keyed = prepared.request.model_copy(update={"messages": prepared.messages})
-    targets = [target.name for target in prepared.route.targets]
+    targets = [target.name for target in route.targets]
     return cache_key(tenant, targets, keyed, prepared.prompt_version)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Call:
-    """One chat request on its way through the stages, with its budget reservation."""
+    """One admitted request and its reservation, until its effects are finished."""
 
+    services: Services
     request_id: str
     principal: Principal
     request: ChatCompletionRequest
     prepared: Prepared
+    route: Route
     reservation: Reservation
-    started: float
+    started: float = field(default_factory=time.monotonic)
+    finished: bool = False
 
+    def finish(
+        self,
+        target: NamedTarget | None,
+        result: str,
+        usage: TokenUsage = NO_USAGE,
+        response: str | None = None,
+    ) -> Future[None]:
+        """Settle the reservation to the real cost and queue the unit of work (no await).
 
-async def _admit(
-    services: Services,
-    request: ChatCompletionRequest,
-    request_id: str,
-    principal: Principal,
-    headers: dict[str, str] | None,
-) -> Call:
-    """Limits, the preparing stages, then the soft cap and the budget reservation."""
-    limits = services.limits
-    with stage("limits"):
-        admission = await run_in_threadpool(limits.admit, principal)
-    prepared = prepare(services, request, principal)
-    cheaper = limits.downgrade(admission, prepared.request.model)
-    if cheaper is not None:
-        if headers is not None:
-            headers["x-budget-downgraded"] = f"requested={prepared.request.model}; served={cheaper}"
-        prepared = replace(
-            prepared,
-            request=prepared.request.model_copy(update={"model": cheaper}),
-            route=services.gateway.route(cheaper),
-        )
-    prepared = replace(prepared, request=limits.bounded(prepared.route, prepared.request))
-    with stage("limits.reserve"):
-        reservation = await run_in_threadpool(
-            limits.reserve, admission, prepared.route, prepared.request
-        )
-    return Call(request_id, principal, request, prepared, reservation, time.monotonic())
-
-
-async def _record(
-    services: Services,
-    call: Call,
-    target: NamedTarget | None,
-    result: str,
-    usage: TokenUsage = NO_USAGE,
-    response: str | None = None,
-) -> None:
-    """Settle the reservation to the real cost, then write the interaction and ledger rows."""
-    with stage("record"):
-        prepared = call.prepared
+        Idempotent: a second call (a stream's error path, then its close) changes nothing.
+        """
+        if self.finished:
+            done: Future[None] = Future()
+            done.set_result(None)
+            return done
+        self.finished = True
+        services = self.services
         price = services.prices.price(target.name) if target else None
-        billed = BilledUsage(usage.prompt, usage.completion, usage.cached, usage.reasoning)
         # No target answered (or the cache did): nothing was charged.
-        cost = cost_usd(price, billed) if target else Decimal(0)
-        tokens = usage.prompt + usage.completion
-        await run_in_threadpool(
-            services.limits.settle, call.principal, call.reservation, cost, tokens
+        cost = cost_usd(price, usage) if target else Decimal(0)
+        # An unknown price books nothing (the ledger row flags it unpriced).
+        services.limits.settle(
+            self.reservation, cost or Decimal(0), usage.prompt + usage.completion
         )
+        prepared = self.prepared
         outcome = Outcome(
-            request_id=call.request_id,
-            tenant=call.principal.tenant,
-            user=_subject(call.principal, call.request).user,
-            key_id=call.principal.key_id,
-            actor=call.principal.actor,
-            requested_model=prepared.route.requested,
-            tier=prepared.route.tier,
+            request_id=self.request_id,
+            tenant=self.principal.tenant,
+            user=_subject(self.principal, self.request).user,
+            key_id=self.principal.key_id,
+            actor=self.principal.actor,
+            requested_model=self.route.requested,
+            tier=self.route.tier,
             target=target.name if target else None,
             provider=target.provider if target else None,
             model=target.model if target else None,
@@ -248,8 +229,8 @@ async def _record(
             reasoning_tokens=usage.reasoning,
             cost_usd=cost,
             priced=target is None or price is not None,
-            fallbacks=prepared.route.targets.index(target) if target else 0,
-            latency_ms=round((time.monotonic() - call.started) * 1000),
+            fallbacks=self.route.targets.index(target) if target else 0,
+            latency_ms=round((time.monotonic() - self.started) * 1000),
             outcome=result,
             prompt_name=prepared.prompt.spec.name if prepared.prompt else None,
             prompt_version=prepared.prompt.spec.version if prepared.prompt else None,
@@ -257,10 +238,108 @@ async def _record(
         )
         # What the caller sent (before the system prompt) and what it got, for the audit log.
         content = {
-            "messages": [{"role": m.role, "content": m.text} for m in call.request.messages],
+            "messages": [{"role": m.role, "content": m.text} for m in self.request.messages],
             "response": response,
         }
-        await run_in_threadpool(record, services.engine, outcome, services.audit, content=content)
+        with stage("record"):
+            future = services.writer.submit(unit_of_work(outcome, content))
+        observe(outcome)
+        return future
+
+    def abandon(self, result: str = "client_disconnected") -> None:
+        """End a call nothing finished: no target charged it, so its reservation is released
+        (settled at $0) and it is recorded as abandoned. A no-op once the call finished."""
+        self.finish(None, result)
+
+
+async def durable(future: Future[None]) -> None:
+    """Wait until the unit of work is committed; raises what the commit raised."""
+    await asyncio.wrap_future(future)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the API layer needs: the answer or its chunks, and the response headers."""
+
+    completion: ChatCompletion | None = None
+    chunks: AsyncIterator[ChatCompletionChunk] | None = None
+    call: Call | None = None
+    cache: CacheStatus | None = None
+    downgraded: str | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if self.cache is not None:
+            headers["x-cache"] = self.cache
+        if self.downgraded is not None:
+            headers["x-budget-downgraded"] = self.downgraded
+        return headers
+
+    def close(self) -> None:
+        """End the call if the stream never ran to its end (the client left before it)."""
+        if self.call is not None:
+            self.call.abandon()
+
+
+async def _admit(
+    services: Services,
+    request: ChatCompletionRequest,
+    request_id: str,
+    principal: Principal,
+) -> tuple[Call, str | None]:
+    """Limits, the preparing stages, one routing with the soft cap, the budget reservation."""
+    limits = services.limits
+    with stage("limits"):
+        admission = await limits.admit(principal)
+    prepared = prepare(services, request, principal)
+    model = prepared.request.model
+    cheaper = limits.downgrade(admission, model)
+    downgraded = None
+    if cheaper is not None:
+        downgraded = f"requested={model}; served={cheaper}"
+        model = cheaper
+    route = services.gateway.route(model)
+    bounded = limits.bounded(route, prepared.request.model_copy(update={"model": model}))
+    prepared = replace(prepared, request=bounded)
+    with stage("limits.reserve"):
+        reservation = await limits.reserve(admission, route, prepared.request)
+    call = Call(services, request_id, principal, request, prepared, route, reservation)
+    return call, downgraded
+
+
+async def run(
+    services: Services,
+    request: ChatCompletionRequest,
+    request_id: str,
+    principal: Principal = ANONYMOUS,
+) -> Reply:
+    """Run the stages for one request: the answer (or an open stream) and its headers."""
+    call, downgraded = await _admit(services, request, request_id, principal)
+    try:
+        if request.stream:
+            chunks = await _open_stream(call)
+            return Reply(chunks=chunks, call=call, downgraded=downgraded)
+        completion, cache = await _complete(call)
+        return Reply(completion=completion, cache=cache, downgraded=downgraded)
+    except asyncio.CancelledError:  # the client hung up, or the server is shutting down
+        call.abandon("client_disconnected")
+        raise
+    except BaseException:  # any stage failed: its error response goes out, the call ends here
+        call.abandon("error")
+        raise
+
+
+async def chat_completion(
+    services: Services,
+    request: ChatCompletionRequest,
+    request_id: str,
+    principal: Principal = ANONYMOUS,
+) -> ChatCompletion:
+    """A non-streaming answer through every stage (the evals and the team's own routes)."""
+    reply = await run(services, request.model_copy(update={"stream": False}), request_id, principal)
+    assert reply.completion is not None  # noqa: S101 - run answers a non-streaming request
+    return reply.completion
 
 
 def _usage(usage: TokenUsage) -> Usage:
@@ -325,20 +404,15 @@ def _guard(services: Services, prepared: Prepared, answer: ChatCompletion) -> Ch
     return answer.model_copy(update={"choices": [choice, *answer.choices[1:]]})
 
 
-async def chat_completion(
-    services: Services,
-    request: ChatCompletionRequest,
-    request_id: str,
-    principal: Principal = ANONYMOUS,
-    headers: dict[str, str] | None = None,
-) -> ChatCompletion:
-    """``headers`` gets the response headers the stages set (x-cache, x-budget-downgraded)."""
-    headers = {} if headers is None else headers
-    call = await _admit(services, request, request_id, principal, headers)
-    prepared = call.prepared
+async def _complete(call: Call) -> tuple[ChatCompletion, CacheStatus]:
+    services, prepared = call.services, call.prepared
     # The cache holds the model's answer before the output guardrails, which run on every
     # request with its own canary and redactor (so PII placeholders are restored per request).
-    key = _cache_key(principal.tenant, prepared) if cacheable(prepared.request) else None
+    key = (
+        _cache_key(call.principal.tenant, prepared, call.route)
+        if cacheable(prepared.request)
+        else None
+    )
     cached: str | None = None
     try:
         if key is not None:
@@ -347,14 +421,9 @@ async def chat_completion(
             record_cache_lookup(hit=cached is not None)
         if cached is None:
             with stage("gateway"):
-                target, completion, spent = await _answer(
-                    services, prepared.route, prepared.request
-                )
+                target, completion, spent = await _answer(services, call.route, prepared.request)
     except (UpstreamUnavailableError, UpstreamRejectedError, InvalidModelOutputError) as exc:
-        await _record(services, call, None, exc.code)
-        raise
-    except BaseException:
-        await run_in_threadpool(services.limits.budgets.release, call.reservation)
+        await durable(call.finish(None, exc.code))
         raise
     if cached is not None:
         hit = ChatCompletion.model_validate_json(cached)
@@ -362,12 +431,11 @@ async def chat_completion(
             with stage("guardrails.output"):
                 guarded = _guard(services, prepared, hit)
         except OutputRejectedError:
-            await _record(services, call, None, "output_blocked")
+            await durable(call.finish(None, "output_blocked"))
             raise
-        await _record(services, call, None, "cache_hit", response=_text(guarded))
-        headers["x-cache"] = "hit"
+        await durable(call.finish(None, "cache_hit", response=_text(guarded)))
         update = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time())}
-        return guarded.model_copy(update=update)
+        return guarded.model_copy(update=update), "hit"
     message = AssistantMessage(
         content=completion.content if completion.content or not completion.tool_calls else None,
         tool_calls=list(completion.tool_calls) or None,
@@ -383,47 +451,32 @@ async def chat_completion(
         with stage("guardrails.output"):
             response = _guard(services, prepared, answer)
     except OutputRejectedError:
-        await _record(services, call, target, "output_blocked", spent)
+        await durable(call.finish(target, "output_blocked", spent))
         raise
-    await _record(services, call, target, "ok", spent, _text(response))
-    status: CacheStatus = "skip" if key is None else "miss"
-    headers["x-cache"] = status
+    await durable(call.finish(target, "ok", spent, _text(response)))
     if key is not None:
-        await services.cache.set(key, answer.model_dump_json())
-    return response
+        try:
+            await services.cache.set(key, answer.model_dump_json())
+        except Exception as exc:  # the answer stands; the next request asks the provider again
+            log.warning("cache.write_failed", error=type(exc).__name__)
+    return response, "skip" if key is None else "miss"
 
 
-async def chat_completion_stream(
-    services: Services,
-    request: ChatCompletionRequest,
-    request_id: str,
-    principal: Principal = ANONYMOUS,
-    headers: dict[str, str] | None = None,
-) -> AsyncIterator[ChatCompletionChunk]:
+async def _open_stream(call: Call) -> AsyncIterator[ChatCompletionChunk]:
     """Open the stream (errors so far are ordinary error responses), then relay chunks."""
-    call = await _admit(services, request, request_id, principal, headers)
     try:
         with stage("gateway"):
-            target, chunks = await services.gateway.stream(
-                call.prepared.route, call.prepared.request
-            )
+            target, chunks = await call.services.gateway.stream(call.route, call.prepared.request)
     except (UpstreamUnavailableError, UpstreamRejectedError) as exc:
-        await _record(services, call, None, exc.code)
+        await durable(call.finish(None, exc.code))
         raise
-    except BaseException:
-        await run_in_threadpool(services.limits.budgets.release, call.reservation)
-        raise
-    return _relay(services, request, call, target, chunks)
+    return _relay(call, target, chunks)
 
 
 async def _relay(
-    services: Services,
-    request: ChatCompletionRequest,
-    call: Call,
-    target: NamedTarget,
-    chunks: AsyncIterator[Chunk],
+    call: Call, target: NamedTarget, chunks: AsyncIterator[Chunk]
 ) -> AsyncIterator[ChatCompletionChunk]:
-    prepared = call.prepared
+    services, prepared, request = call.services, call.prepared, call.request
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
 
@@ -471,14 +524,11 @@ async def _relay(
         result = "output_blocked"
         raise
     finally:
-        if result != "ok":
-            if not usage.completion:
-                # The provider's usage never arrived: charge the prompt bound and what was relayed.
-                bound = prompt_token_bound(prepared.request)
-                usage = TokenUsage(prompt=max(usage.prompt, bound), completion=pieces)
-            try:
-                await _record(services, call, target, result, usage, sent)
-            except Exception:
-                log.exception("record.failed", outcome=result)
+        if result != "ok" and not usage.completion:
+            # The provider's usage never arrived: charge the prompt bound and what was relayed.
+            bound = prompt_token_bound(prepared.request)
+            usage = TokenUsage(prompt=max(usage.prompt, bound), completion=pieces)
+        # Queued, not awaited: this runs even when the client's hang-up cancelled the stream.
+        future = call.finish(target, result, usage, sent)
     # Before `[DONE]`: an AuditUnavailableError here ends the stream with an error event.
-    await _record(services, call, target, result, usage, sent)
+    await durable(future)

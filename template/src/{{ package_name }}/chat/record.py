@@ -1,14 +1,15 @@
-"""Record: one ``interactions`` row, one cost-ledger row and one audit record per chat
-request, the chat metrics, and the request's log-line fields.
+"""Record, the last pipeline stage: one ``interactions`` row, one cost-ledger row and one audit
+record per chat request (its unit of work), the chat metrics and the request's log-line fields.
 
-The three rows are written in one transaction before the response is sent (for a stream,
-before ``[DONE]``): when the audit record cannot be written the request fails rather than
-going unrecorded.
+The unit of work goes to the group-commit writer (``foundation/writer.py``), which commits it
+with other requests' in one transaction; the request answers only once its batch is durable
+(for a stream, before ``[DONE]``), so when the audit record cannot be written the request fails
+rather than going unrecorded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -18,6 +19,7 @@ from sqlalchemy import Engine, insert
 
 from ..audit import trail as audit
 from ..chat.models import Interaction
+from ..identity.access import set_tenant
 from ..observability.logging import get_logger
 from ..observability.metrics import (
     CHAT_REQUESTS,
@@ -70,19 +72,29 @@ class Outcome:
     actor: str = "anonymous:anonymous"
 
 
-def record(
-    engine: Engine,
-    outcome: Outcome,
-    policy: audit.ContentPolicy,
-    *,
-    content: Mapping[str, Any] | None = None,
-) -> None:
-    """Write the interaction, ledger and audit rows together; raises AuditUnavailableError."""
+@dataclass(frozen=True)
+class UnitOfWork:
+    """One chat request's effects, committed together by the group-commit writer."""
+
+    tenant: str
+    interaction: dict[str, Any]
+    ledger: dict[str, Any]
+    entry: audit.Entry
+
+
+def unit_of_work(outcome: Outcome, content: Mapping[str, Any] | None = None) -> UnitOfWork:
+    """The interaction row, the ledger row and the audit entry of ``outcome``."""
     fields = asdict(outcome)
     now = datetime.now(UTC)
     interaction = {key: value for key, value in fields.items() if key in INTERACTION_FIELDS}
-    interaction |= {"principal": outcome.actor, "subject": outcome.user}
+    interaction |= {
+        "created_at": now,
+        "principal": outcome.actor,
+        "subject": outcome.user,
+        "tenant_id": outcome.tenant,
+    }
     ledger = {key: value for key, value in fields.items() if key in LEDGER_FIELDS}
+    ledger |= {"created_at": now, "tenant_id": outcome.tenant}
     version = outcome.prompt_version
     entry = audit.Entry(
         request_id=outcome.request_id,
@@ -101,21 +113,60 @@ def record(
         decisions={"tier": outcome.tier, "target": outcome.target, "flags": outcome.flag_variants},
         content=content,
     )
-    # Core inserts (this runs on every request, and the ORM's unit of work costs more), in the
-    # audit record's transaction: the three rows commit together or not at all.
-    with audit.transaction(engine, outcome.tenant) as session:
-        session.execute(
-            insert(Interaction), [{"created_at": now, **interaction, "tenant_id": outcome.tenant}]
-        )
-        session.execute(insert(LedgerEntry), [{"created_at": now, **ledger}])
-        audit.append(session, entry, policy, now=now)
+    return UnitOfWork(outcome.tenant, interaction, ledger, entry)
+
+
+def committer(
+    engine: Engine, policy: audit.ContentPolicy
+) -> Callable[[Sequence[UnitOfWork]], None]:
+    """Commit a batch of units in one transaction: all rows of all units, or none.
+
+    Core inserts, one statement per table and tenant (the ORM's unit of work costs more); the
+    audit entries are chained in the batch's order. On PostgreSQL each tenant's rows are written
+    with that tenant set, so row-level security checks every row.
+    """
+
+    def commit(units: Sequence[UnitOfWork]) -> None:
+        by_tenant: dict[str, list[UnitOfWork]] = {}
+        for unit in units:
+            by_tenant.setdefault(unit.tenant, []).append(unit)
+        first = units[0].tenant
+        with audit.transaction(engine, first) as session:
+            head: str | None = None
+            for tenant, group in by_tenant.items():
+                if tenant != first:
+                    set_tenant(session, tenant)
+                session.execute(insert(Interaction), [unit.interaction for unit in group])
+                session.execute(insert(LedgerEntry), [unit.ledger for unit in group])
+                rows = audit.append_many(session, [unit.entry for unit in group], policy, head=head)
+                head = rows[-1]["hash"]
+
+    return commit
+
+
+def observe(outcome: Outcome) -> None:
+    """The request's metrics and the fields of its log line (in the request's context)."""
     _observe(outcome)
+    fields = asdict(outcome)
     fields.pop("request_id")  # already bound to every line of the request
     fields.pop("actor")  # bound to the request's log line by access.require
     fields["cost_usd"] = None if outcome.cost_usd is None else float(outcome.cost_usd)
     annotate(**fields)
     if not outcome.priced:
         log.warning("cost.unpriced_target", target=outcome.target, model=outcome.model)
+
+
+def record(
+    engine: Engine,
+    outcome: Outcome,
+    policy: audit.ContentPolicy,
+    *,
+    content: Mapping[str, Any] | None = None,
+) -> None:
+    """Write one request's rows in a transaction of their own (the CLI and tests; the service
+    goes through the group-commit writer). Raises AuditUnavailableError."""
+    committer(engine, policy)([unit_of_work(outcome, content)])
+    observe(outcome)
 
 
 def _observe(outcome: Outcome) -> None:

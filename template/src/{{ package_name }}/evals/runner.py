@@ -28,9 +28,10 @@ from ..features.prompts import parse_ref
 from ..foundation.database import make_engine, migrate
 from ..foundation.errors import ApiError, ConfigError
 from ..foundation.settings import Settings
+from ..gateway.providers import TokenUsage
 from ..identity.principal import system_principal
 from ..services import Services, running
-from ..spend.cost import TokenUsage, cost_usd
+from ..spend.cost import cost_usd
 from .scorers import (
     KINDS,
     Embedder,
