@@ -2,8 +2,10 @@
 
 Each record stores the hash of the one before it and its own hash over every field, so
 editing, reordering or deleting a record breaks the chain, and ``audit verify`` names the
-first broken record. Records are appended under a lock (an advisory lock on PostgreSQL) in
-the same transaction as the request's own rows: a request whose record cannot be written fails.
+first broken record. Records are appended under a lock (an advisory lock on PostgreSQL, the
+write lock on SQLite, taken before the head is read) in the same transaction as the request's
+own rows, by the group-commit writer (``foundation/writer.py``) for chat requests: a request
+whose record cannot be written fails.
 
 Prompt and response content is kept as AUDIT_CONTENT says: ``none``; ``hash`` (a SHA-256 of
 the content, to prove later what was said); ``redacted`` (PII masked); ``encrypted`` (AES-GCM
@@ -20,7 +22,7 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -29,13 +31,13 @@ from typing import Any, cast
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi import Request
-from sqlalchemy import CursorResult, Engine, delete, select, text, update
+from sqlalchemy import CursorResult, Engine, delete, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ..foundation.errors import AuditUnavailableError, ConfigError
 from ..foundation.settings import AuditContent, Settings
-from ..identity.access import tenant_session
+from ..identity.access import AllTenants, Tenancy, TenantScope, tenant_session
 from ..identity.principal import Principal
 from ..safety.redaction import redact_pii
 from .models import AuditRecord
@@ -100,9 +102,13 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def record_hash(record: AuditRecord) -> str:
-    fields = {name: getattr(record, name) for name in HASHED}
-    fields["created_at"] = _utc(record.created_at).isoformat(timespec="microseconds")
+def record_hash(record: AuditRecord | Mapping[str, Any]) -> str:
+    """The hash of a stored record (a row or the values about to be inserted)."""
+    if isinstance(record, Mapping):
+        fields = {name: record[name] for name in HASHED}
+    else:
+        fields = {name: getattr(record, name) for name in HASHED}
+    fields["created_at"] = _utc(fields["created_at"]).isoformat(timespec="microseconds")
     return sha256(canonical(fields))
 
 
@@ -165,12 +171,18 @@ def _aad(record: AuditRecord | Entry) -> str:
 
 
 @contextmanager
-def transaction(engine: Engine, tenant_id: str) -> Iterator[Session]:
-    """A tenant session that may ``append``: the chain is locked until it commits."""
-    with _LOCK, tenant_session(engine, tenant_id) as session:
+def transaction(engine: Engine, tenant: str | Tenancy) -> Iterator[Session]:
+    """A session of ``tenant`` (or the operator's, across tenants) that may ``append``: the
+    chain is locked until it commits."""
+    opened = tenant_session(engine, tenant) if isinstance(tenant, str) else tenant.session(engine)
+    with _LOCK, opened as session:
         try:
             if engine.dialect.name == "postgresql":
                 session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK})
+            elif engine.dialect.name == "sqlite":
+                # Take the write lock before reading the head: another process's append waits
+                # instead of both chaining to the same head.
+                session.execute(text("BEGIN IMMEDIATE"))
             yield session
             session.commit()
         except SQLAlchemyError as exc:
@@ -181,39 +193,76 @@ def transaction(engine: Engine, tenant_id: str) -> Iterator[Session]:
 
 
 def _head(session: Session) -> str:
-    last = session.scalars(select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1))
-    return last.first() or GENESIS
+    """The newest record's hash, whichever tenant it belongs to: the chain spans tenants. On
+    PostgreSQL a tenant's session sees only its own records, so migration 0005's
+    ``audit_chain_head()`` answers (as the owner, and nothing but the hash)."""
+    if session.get_bind().dialect.name == "postgresql":
+        head = session.scalar(text("SELECT audit_chain_head()"))
+    else:
+        last = select(AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)
+        head = session.scalars(last).first()
+    return head or GENESIS
+
+
+def _values(entry: Entry, policy: ContentPolicy, now: datetime, prev_hash: str) -> dict[str, Any]:
+    """The row ``entry`` becomes, chained to ``prev_hash`` and hashed."""
+    stored, digest, key_id = policy.seal(entry.content, _aad(entry))
+    values: dict[str, Any] = {
+        "created_at": _utc(now),
+        "request_id": entry.request_id,
+        "tenant_id": entry.tenant_id,
+        "principal": entry.principal,
+        "subject": entry.subject,
+        "action": entry.action,
+        "route": entry.route,
+        "prompt_name": entry.prompt_name,
+        "prompt_version": entry.prompt_version,
+        "target": entry.target,
+        "prompt_tokens": entry.prompt_tokens,
+        "completion_tokens": entry.completion_tokens,
+        "cost_usd": float(entry.cost_usd),
+        "decisions": canonical(dict(entry.decisions)),
+        "outcome": entry.outcome,
+        "content_mode": policy.mode,
+        "content": stored,
+        "content_digest": digest,
+        "content_key_id": key_id,
+        "erased_at": None,
+        "prev_hash": prev_hash,
+    }
+    values["hash"] = record_hash(values)
+    return values
+
+
+def append_many(
+    session: Session,
+    entries: Sequence[Entry],
+    policy: ContentPolicy,
+    now: datetime | None = None,
+    head: str | None = None,
+) -> list[dict[str, Any]]:
+    """Chain ``entries`` in order after ``head`` (default: the current head) in one statement.
+
+    Call inside ``transaction``: the chain stays locked until the batch commits, so concurrent
+    writers (threads, processes, replicas) append one batch after another.
+    """
+    moment = now or datetime.now(UTC)
+    head = _head(session) if head is None else head
+    rows = []
+    for entry in entries:
+        row = _values(entry, policy, moment, head)
+        head = row["hash"]
+        rows.append(row)
+    if rows:
+        session.execute(insert(AuditRecord), rows)
+    return rows
 
 
 def append(
     session: Session, entry: Entry, policy: ContentPolicy, now: datetime | None = None
 ) -> AuditRecord:
     """Append ``entry`` to the chain; call inside ``transaction``."""
-    stored, digest, key_id = policy.seal(entry.content, _aad(entry))
-    record = AuditRecord(
-        created_at=_utc(now or datetime.now(UTC)),
-        request_id=entry.request_id,
-        tenant_id=entry.tenant_id,
-        principal=entry.principal,
-        subject=entry.subject,
-        action=entry.action,
-        route=entry.route,
-        prompt_name=entry.prompt_name,
-        prompt_version=entry.prompt_version,
-        target=entry.target,
-        prompt_tokens=entry.prompt_tokens,
-        completion_tokens=entry.completion_tokens,
-        cost_usd=float(entry.cost_usd),
-        decisions=canonical(dict(entry.decisions)),
-        outcome=entry.outcome,
-        content_mode=policy.mode,
-        content=stored,
-        content_digest=digest,
-        content_key_id=key_id,
-        erased_at=None,
-        prev_hash=_head(session),
-    )
-    record.hash = record_hash(record)
+    record = AuditRecord(**_values(entry, policy, now or datetime.now(UTC), _head(session)))
     session.add(record)
     session.flush()
     return record
@@ -270,8 +319,10 @@ def _problem(row: AuditRecord, expected_prev: str) -> str | None:
 
 
 def verify(engine: Engine) -> Verdict:
-    """Walk the chain oldest first; stop at the first record that does not check out."""
-    with Session(engine) as session:
+    """Walk the chain oldest first; stop at the first record that does not check out.
+
+    The chain spans tenants: this is an operator's path (the owner role on PostgreSQL)."""
+    with AllTenants("audit verify").session(engine) as session:
         expected = _anchor(session)
         checked = 0
         rows = session.scalars(
@@ -306,7 +357,7 @@ def purge(
     """Delete the records older than the retention period, oldest first, and record the purge."""
     now = now or datetime.now(UTC)
     cutoff = now - timedelta(days=retention_days)
-    with transaction(engine, SYSTEM_TENANT) as session:
+    with transaction(engine, AllTenants("audit purge")) as session:
         anchor, last_id, count = _anchor(session), None, 0
         columns = (AuditRecord.id, AuditRecord.created_at, AuditRecord.hash)
         rows = session.execute(select(*columns).order_by(AuditRecord.id))
@@ -338,12 +389,9 @@ def purge(
 def erase_subject_content(session: Session, tenant_id: str, subject: str) -> int:
     """Drop the stored content of a subject's records, leaving tombstones; returns the count."""
     statement = (
-        update(AuditRecord)
-        .where(
-            AuditRecord.tenant_id == tenant_id,
-            AuditRecord.subject == subject,
-            AuditRecord.content.is_not(None),
-        )
+        TenantScope(tenant_id)
+        .update(AuditRecord)
+        .where(AuditRecord.subject == subject, AuditRecord.content.is_not(None))
         .values(content=None, erased_at=datetime.now(UTC))
     )
     return int(cast(CursorResult[Any], session.execute(statement)).rowcount)
