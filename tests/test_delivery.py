@@ -45,6 +45,14 @@ SECRETS = {
 }
 
 
+#: The passwords compose needs for PostgreSQL: the server's superuser, the owner, the service.
+DATABASE_PASSWORDS = {
+    "POSTGRES_PASSWORD": "admin-x",
+    "POSTGRES_OWNER_PASSWORD": "owner-x",
+    "POSTGRES_SERVICE_PASSWORD": "service-x",
+}
+
+
 def production_secrets(case: Case) -> list[str]:
     chosen = answers(case)
     names = [name for provider in chosen["llm_providers"] for name in SECRETS.get(provider, [])]
@@ -120,7 +128,7 @@ def test_compose_file_passes_compose_config_and_the_compose_schema(
     case: Case, rendered: Rendered
 ) -> None:
     root = rendered(case)
-    tool("docker-compose", "config", "--quiet", cwd=root, env={"POSTGRES_PASSWORD": "x"})
+    tool("docker-compose", "config", "--quiet", cwd=root, env=DATABASE_PASSWORDS)
     tool("check-jsonschema", "--builtin-schema", "vendor.compose-spec", "compose.yaml", cwd=root)
 
 
@@ -130,17 +138,23 @@ def test_compose_app_starts_after_migrations_and_healthy_backing_services(
 ) -> None:
     root = rendered(case)
     config = yaml.safe_load(
-        tool(
-            "docker-compose", "config", "--format", "yaml", cwd=root, env={"POSTGRES_PASSWORD": "x"}
-        )
+        tool("docker-compose", "config", "--format", "yaml", cwd=root, env=DATABASE_PASSWORDS)
     )
     services = config["services"]
     backing = {"postgres"} if answers(case)["database"] == "postgres" else set()
     if answers(case)["cache_backend"] == "redis":
         backing.add("redis")
-    assert set(services) == {"app", "migrate"} | backing  # profiles (ollama) are off by default
+    roles = {"db-roles"} if "postgres" in backing else set()
+    # profiles (ollama) are off by default
+    assert set(services) == {"app", "migrate"} | roles | backing
     app_needs = {name: dep["condition"] for name, dep in services["app"]["depends_on"].items()}
     assert app_needs == {"migrate": "service_completed_successfully"} | dict.fromkeys(
+        backing, "service_healthy"
+    )
+    migrate_needs = {
+        name: d["condition"] for name, d in services["migrate"].get("depends_on", {}).items()
+    }
+    assert migrate_needs == dict.fromkeys(roles, "service_completed_successfully") | dict.fromkeys(
         backing, "service_healthy"
     )
     assert services["migrate"]["command"] == ["migrate"]
@@ -154,11 +168,13 @@ def test_compose_app_starts_after_migrations_and_healthy_backing_services(
         assert environment[name] == expected, name  # taken from the environment or .env
 
 
-def test_compose_requires_a_postgres_password_instead_of_shipping_one(
-    rendered: Rendered,
+@pytest.mark.parametrize("missing", sorted(DATABASE_PASSWORDS))
+def test_compose_requires_each_database_password_instead_of_shipping_one(
+    rendered: Rendered, missing: str
 ) -> None:
     root = rendered(next(c for c in DELIVERY_CASES if c.id == "database=postgres"))
-    env = {key: value for key, value in os.environ.items() if key != "POSTGRES_PASSWORD"}
+    env = {key: value for key, value in os.environ.items() if key not in DATABASE_PASSWORDS}
+    env |= {key: value for key, value in DATABASE_PASSWORDS.items() if key != missing}
     result = subprocess.run(
         [str(BIN / "docker-compose"), "config", "--quiet"],
         cwd=root,
@@ -168,7 +184,29 @@ def test_compose_requires_a_postgres_password_instead_of_shipping_one(
         check=False,
     )
     assert result.returncode != 0
-    assert "POSTGRES_PASSWORD" in result.stderr
+    assert missing in result.stderr
+
+
+def test_compose_runs_the_app_as_the_service_role_and_migrations_as_the_owner(
+    rendered: Rendered,
+) -> None:
+    """The app's container never holds the owner's or the superuser's password."""
+    root = rendered(next(c for c in DELIVERY_CASES if c.id == "database=postgres"))
+    config = yaml.safe_load(
+        tool("docker-compose", "config", "--format", "yaml", cwd=root, env=DATABASE_PASSWORDS)
+    )
+    services = config["services"]
+    app, migrate, roles = (services[name]["environment"] for name in ("app", "migrate", "db-roles"))
+    service_url = "postgresql+psycopg://demo_app_service:service-x@postgres:5432/demo_app"
+    owner_url = "postgresql+psycopg://demo_app_owner:owner-x@postgres:5432/demo_app"
+    assert app["DATABASE_URL"] == migrate["DATABASE_URL"] == roles["DATABASE_URL"] == service_url
+    assert migrate["MIGRATION_DATABASE_URL"] == roles["MIGRATION_DATABASE_URL"] == owner_url
+    assert roles["DATABASE_ADMIN_URL"].startswith("postgresql+psycopg://demo_app:admin-x@")
+    assert set(roles) == {"DATABASE_ADMIN_URL", "MIGRATION_DATABASE_URL", "DATABASE_URL"}
+    for value in app.values():
+        assert "owner-x" not in str(value)
+        assert "admin-x" not in str(value)
+    assert services["db-roles"]["command"] == ["db-roles"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -355,8 +393,53 @@ def test_service_pods_probe_healthz_and_readyz_and_take_secrets_by_reference(
     for name in production_secrets(case):
         assert "value" not in env[name], name
         assert env[name]["valueFrom"]["secretKeyRef"]["name"] == "demo-app-secrets", name
-    (job,) = of_kind(docs, "Job")
-    assert job["spec"]["template"]["spec"]["containers"][0]["args"] == ["migrate"]
+    jobs = {job["metadata"]["name"]: job for job in of_kind(docs, "Job")}
+    assert set(jobs) == {"demo-app-migrate", "demo-app-db-roles"}
+    migrate = jobs["demo-app-migrate"]["spec"]["template"]["spec"]["containers"][0]
+    assert migrate["args"] == ["migrate"]
+
+
+def secret_refs(container: dict[str, Any]) -> dict[str, str]:
+    """Each environment variable a container takes from a Secret, and that Secret's name."""
+    return {
+        item["name"]: item["valueFrom"]["secretKeyRef"]["name"]
+        for item in container.get("env", [])
+        if "secretKeyRef" in item.get("valueFrom", {})
+    }
+
+
+@pytest.mark.parametrize("case", cases_where(deploy_target="kubernetes"))
+def test_pods_connect_as_the_service_role_and_only_jobs_see_the_owner_and_admin(
+    case: Case, manifests: Callable[[Case, str], list[dict[str, Any]]]
+) -> None:
+    docs = manifests(case, "staging")
+    (deployment,) = of_kind(docs, "Deployment")
+    (server,) = deployment["spec"]["template"]["spec"]["containers"]
+    jobs = {job["metadata"]["name"]: job for job in of_kind(docs, "Job")}
+    migrate = jobs["demo-app-migrate"]["spec"]["template"]["spec"]["containers"][0]
+    roles_job = jobs["demo-app-db-roles"]
+    roles = roles_job["spec"]["template"]["spec"]["containers"][0]
+    assert set(secret_refs(server).values()) == {"demo-app-secrets"}
+    assert "MIGRATION_DATABASE_URL" not in secret_refs(server)
+    assert secret_refs(migrate) == {
+        "MIGRATION_DATABASE_URL": "demo-app-migration-secrets",
+        "DATABASE_URL": "demo-app-secrets",
+    }
+    assert secret_refs(roles) == {
+        "DATABASE_ADMIN_URL": "demo-app-db-admin",
+        "MIGRATION_DATABASE_URL": "demo-app-migration-secrets",
+        "DATABASE_URL": "demo-app-secrets",
+    }
+    assert roles["args"] == ["db-roles"]
+    # Created on request only: Argo CD skips it, deploy.sh applies it with DB_ROLES=true.
+    assert roles_job["metadata"]["annotations"]["argocd.argoproj.io/hook"] == "Skip"
+    (policy,) = of_kind(docs, "NetworkPolicy")
+    selected = set(policy["spec"]["podSelector"]["matchExpressions"][1]["values"])
+    components = {
+        job["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"]
+        for job in jobs.values()
+    }
+    assert {"server"} | components <= selected  # every pod may reach the database
 
 
 def fake_kubectl(tmp_path: Path) -> tuple[Path, Path]:
@@ -397,6 +480,38 @@ def test_deploy_script_sets_the_image_and_migrates_before_the_service_starts(
     assert migration < waited < server
     # The scratch overlay that carried the image is gone.
     assert list((root / "deploy" / "k8s").glob(".release.*")) == []
+
+
+@pytest.mark.parametrize("db_roles", [False, True], ids=["default", "DB_ROLES=true"])
+@pytest.mark.parametrize("case", cases_where(deploy_target="kubernetes"))
+def test_deploy_script_creates_the_database_roles_only_when_asked_before_migrating(
+    case: Case, rendered: Rendered, tmp_path: Path, db_roles: bool
+) -> None:
+    root = rendered(case)
+    bindir, calls = fake_kubectl(tmp_path)
+    env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}"}
+    if db_roles:
+        env["DB_ROLES"] = "true"
+    subprocess.run(
+        ["deploy/k8s/deploy.sh", "staging", "registry.example.com/demo-app:1.4.0"],
+        cwd=root,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    lines = calls.read_text().splitlines()
+    first = next(line for line in lines if line.startswith("apply"))
+    assert "notin (server,migration,database-roles)" in first
+    roles = [i for i, line in enumerate(lines) if "component=database-roles" in line]
+    waited = [i for i, line in enumerate(lines) if line.startswith("wait job/demo-app-db-roles")]
+    migration = next(i for i, line in enumerate(lines) if "component=migration" in line)
+    if db_roles:
+        assert roles
+        assert waited
+        assert roles[0] < waited[0] < migration
+    else:
+        assert roles == waited == []
 
 
 @pytest.mark.parametrize("case", cases_where(deploy_target="kubernetes"))
