@@ -158,7 +158,7 @@ def create_roles(admin: Engine, owner: URL, service: URL) -> list[str]:
                 name=name,
                 **({"password": str(url.password)} if url.password else {}),
             )
-            done.append(f"{verb.lower()}d role {name}")
+            done.append(f"{'updated' if exists else 'created'} role {name}")
         roles = {"owner": str(owner.username), "service": str(service.username)}
         for statement in (
             "'GRANT CONNECT ON DATABASE %I TO %I, %I', current_database(), :owner, :service",
