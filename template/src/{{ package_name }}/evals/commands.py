@@ -39,6 +39,16 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     prompts.add_argument("action", choices=["check", "lock"])
 
 
+def run(settings: Settings, args: argparse.Namespace) -> int | None:
+    if args.command == "eval":
+        return run_eval(settings, args)
+    if args.command == "redteam":
+        return run_redteam(settings, args)
+    if args.command == "prompts":
+        return run_prompts(settings, args)
+    return None
+
+
 def _quiet() -> None:
     """Per-request log lines would bury the summary; the reports hold the details."""
     root = logging.getLogger()

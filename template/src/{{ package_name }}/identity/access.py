@@ -290,6 +290,12 @@ class AllTenants:
 # Within one tenant, or (operators only) across all of them.
 Tenancy = TenantScope | AllTenants
 
+
+def within(tenant: str | None, purpose: str) -> Tenancy:
+    """For operator commands: one tenant when the operator names it, else every tenant."""
+    return TenantScope(tenant) if tenant is not None else AllTenants(purpose)
+
+
 # May this role read across tenants: it bypasses RLS, or the operator policies name it.
 _OPERATOR = text(
     "SELECT (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user)"
