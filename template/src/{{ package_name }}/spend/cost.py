@@ -16,10 +16,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
 
 from ..foundation.configfile import invalid, read_yaml
 from ..gateway.catalog import Catalog, FakeTarget, ProviderTarget
+from ..identity.access import Tenancy
 from ..spend.models import LedgerEntry
 
 MILLION = Decimal(1_000_000)
@@ -137,9 +137,10 @@ class UsageRow:
     unpriced_requests: int
 
 
-def usage_report(engine: Engine, since: datetime, tenant: str | None = None) -> list[UsageRow]:
-    """Spend since ``since`` by tenant, user, key and model, from the cost ledger."""
-    keys = (LedgerEntry.tenant, LedgerEntry.user, LedgerEntry.key_id, LedgerEntry.model)
+def usage_report(engine: Engine, since: datetime, within: Tenancy) -> list[UsageRow]:
+    """Spend since ``since`` by tenant, user, key and model, from the cost ledger: of one
+    tenant, or of every tenant for the operator (``AllTenants``)."""
+    keys = (LedgerEntry.tenant_id, LedgerEntry.user, LedgerEntry.key_id, LedgerEntry.model)
     query = (
         select(
             *keys,
@@ -149,13 +150,11 @@ def usage_report(engine: Engine, since: datetime, tenant: str | None = None) -> 
             func.coalesce(func.sum(LedgerEntry.cost_usd), 0),
             func.count() - func.count(LedgerEntry.cost_usd),
         )
-        .where(LedgerEntry.created_at >= since)
+        .where(within.where(LedgerEntry), LedgerEntry.created_at >= since)
         .group_by(*keys)
         .order_by(*keys)
     )
-    if tenant is not None:
-        query = query.where(LedgerEntry.tenant == tenant)
-    with Session(engine) as session:
+    with within.session(engine) as session:
         rows = session.execute(query).all()
     return [
         UsageRow(
