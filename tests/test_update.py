@@ -217,3 +217,23 @@ def test_update_of_a_project_from_the_real_template(
     assert "# Our own title" in text
     assert "by the platform team" in text
     assert "<<<<<<< before updating" in text
+
+
+@pytest.mark.slow
+def test_changing_multi_tenant_on_update_rewrites_no_migration(tmp_path: Path) -> None:
+    """An applied revision must stay as it was applied: no answer renders a migration."""
+    template = tmp_path / "shipshape"
+    shutil.copytree(REPO, template, ignore=_ignore)
+    git(template, "init", "-q", "-b", "main")
+    commit_all(template, "shipshape v1", tag="v1.0.0")
+    project = generate(template, tmp_path / "app", "--preset", "minimal")
+    (versions,) = (project / "src").glob("*/foundation/migrations/versions")
+    before = {path.name: path.read_bytes() for path in versions.glob("*.py")}
+    (template / "template" / "UPGRADE-PROBE.md").write_text("Arrived with v2.\n")
+    commit_all(template, "shipshape v2", tag="v2.0.0")
+
+    assert main(["update", str(project), "--defaults", "-d", "multi_tenant=false"]) == 0
+
+    assert "multi_tenant: false" in (project / ".copier-answers.yml").read_text()
+    assert (project / "UPGRADE-PROBE.md").is_file()
+    assert {path.name: path.read_bytes() for path in versions.glob("*.py")} == before
