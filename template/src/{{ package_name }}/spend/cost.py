@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, select
 
 from ..foundation.configfile import invalid, read_yaml
 from ..gateway.catalog import Catalog, FakeTarget, ProviderTarget
+from ..gateway.providers.base import TokenUsage
 from ..identity.access import Tenancy
 from ..spend.models import LedgerEntry
 
@@ -48,17 +49,6 @@ class Price:
     input: Decimal
     cached_input: Decimal
     output: Decimal
-
-
-@dataclass(frozen=True)
-class TokenUsage:
-    """What the provider reported. ``completion_tokens`` includes ``reasoning_tokens``;
-    ``prompt_tokens`` includes ``cached_tokens``."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached_tokens: int = 0
-    reasoning_tokens: int = 0
 
 
 def _decimal(value: float) -> Decimal:
@@ -107,11 +97,11 @@ def cost_usd(price: Price | None, usage: TokenUsage) -> Decimal | None:
     """The request's cost, exact to the nano-dollar; None when the price is unknown."""
     if price is None:
         return None
-    cached = min(usage.cached_tokens, usage.prompt_tokens)
+    cached = min(usage.cached, usage.prompt)
     total = (
-        (usage.prompt_tokens - cached) * price.input
+        (usage.prompt - cached) * price.input
         + cached * price.cached_input
-        + usage.completion_tokens * price.output
+        + usage.completion * price.output
     ) / MILLION
     return total.quantize(NANO)
 

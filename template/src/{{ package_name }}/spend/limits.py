@@ -1,113 +1,40 @@
 """Limits, the pipeline stage before the provider is called: rate limits, then budgets.
 
-Rate limits (the ``limits`` library; fixed one-minute windows) count requests and tokens per
-API key and per tenant. A request is refused with ``429 rate_limit_exceeded`` and a
-``Retry-After`` header when its key or tenant has used up this minute's requests or tokens;
-tokens are counted once the answer is known, so one request may overrun a token window.
+``admit`` counts the request against its rate limits (``ratelimits.py``: in memory, or one
+Redis round trip) and refuses it when a budget that applies is spent (``429 budget_exceeded``);
+past the soft cap (``BUDGET_SOFT_CAP_PERCENT`` of any budget) ``downgrade`` serves a request
+for the ``balanced`` or ``best`` tier by ``fast`` (the pipeline sets ``x-budget-downgraded``).
+``reserve`` then reserves the request's maximum cost on every budget's lease
+(``budgets.py``); ``settle`` books the real cost and counts the tokens, ``release`` gives the
+reservation back. Both are synchronous, in memory and idempotent.
 
-Budgets (``budgets.py``): a budget already spent refuses the request (``429
-budget_exceeded``); past the soft cap (``BUDGET_SOFT_CAP_PERCENT`` of any budget) a request
-for the ``balanced`` or ``best`` tier is served by ``fast`` and the response says so in the
-``x-budget-downgraded`` header; then the request's maximum cost is reserved.
+No database query runs per request: budget limits are cached per tenant, leases are synced
+with the shared store by a background task (``start``/``close``), and a request waits for the
+store only when its lease cannot cover it (see ``budgets.py`` for the overspend bound).
 """
 
 from __future__ import annotations
 
-import math
-import time
+import asyncio
+import contextlib
 from dataclasses import dataclass
 from decimal import Decimal
 
-from limits import RateLimitItem, RateLimitItemPerMinute
-from limits.storage import storage_from_string
-from limits.strategies import FixedWindowRateLimiter
-
 from ..chat.schemas import ChatCompletionRequest
-from ..foundation.errors import ApiError
 from ..gateway.router import Route
 from ..identity.principal import Principal
-from ..observability.metrics import (
-    BUDGET_DOWNGRADES,
-    BUDGET_REJECTIONS,
-    BUDGET_UTILIZATION,
-    RATE_LIMIT_REJECTIONS,
-)
+from ..observability.logging import get_logger
+from ..observability.metrics import BUDGET_DOWNGRADES, BUDGET_REJECTIONS, BUDGET_UTILIZATION
 from .budgets import Budget, BudgetExceededError, Budgets, Reservation
 from .cost import PriceBook, max_cost_usd
+from .ratelimits import RateLimiter
+
+log = get_logger(__name__)
 
 CHEAPEST_TIER = "fast"
 DOWNGRADABLE = frozenset({"balanced", "best"})
 # Per message: role and framing tokens a provider adds around the content.
 MESSAGE_OVERHEAD_TOKENS = 8
-
-
-class RateLimitExceededError(ApiError):
-    status_code = 429
-    type = "requests"
-    code = "rate_limit_exceeded"
-
-
-@dataclass(frozen=True)
-class RateLimits:
-    """Per minute; 0 turns a limit off."""
-
-    key_requests: int
-    key_tokens: int
-    tenant_requests: int
-    tenant_tokens: int
-
-
-class RateLimiter:
-    def __init__(self, storage_uri: str, limits: RateLimits) -> None:
-        self.storage = storage_from_string(storage_uri)
-        self.limiter = FixedWindowRateLimiter(self.storage)
-        self.limits = limits
-
-    def _scopes(
-        self, principal: Principal
-    ) -> list[tuple[str, str, RateLimitItem | None, RateLimitItem | None]]:
-        key = principal.key_id or f"user:{principal.tenant}/{principal.user}"
-        per_minute = _per_minute
-        return [
-            ("key", key, per_minute(self.limits.key_requests), per_minute(self.limits.key_tokens)),
-            (
-                "tenant",
-                principal.tenant,
-                per_minute(self.limits.tenant_requests),
-                per_minute(self.limits.tenant_tokens),
-            ),
-        ]
-
-    def _refuse(self, scope: str, kind: str, item: RateLimitItem, identity: str) -> None:
-        reset = self.limiter.get_window_stats(item, scope, kind, identity).reset_time
-        retry_after = max(1, math.ceil(reset - time.time()))
-        RATE_LIMIT_REJECTIONS.labels(scope=scope, limit=kind).inc()
-        raise RateLimitExceededError(
-            f"Rate limit reached: {item.amount} {kind} per minute for this {scope}; "
-            f"retry after {retry_after}s.",
-            headers={"Retry-After": str(retry_after)},
-        )
-
-    def check(self, principal: Principal) -> None:
-        """Count one request; refuse it when a request or token window is full."""
-        scopes = self._scopes(principal)
-        for scope, identity, _, tokens in scopes:
-            if tokens is not None and not self.limiter.test(tokens, scope, "tokens", identity):
-                self._refuse(scope, "tokens", tokens, identity)
-        for scope, identity, requests, _ in scopes:
-            if requests is not None and not self.limiter.hit(requests, scope, "requests", identity):
-                self._refuse(scope, "requests", requests, identity)
-
-    def add_tokens(self, principal: Principal, tokens: int) -> None:
-        if tokens <= 0:
-            return
-        for scope, identity, _, item in self._scopes(principal):
-            if item is not None:
-                self.limiter.hit(item, scope, "tokens", identity, cost=tokens)
-
-
-def _per_minute(amount: int) -> RateLimitItem | None:
-    return RateLimitItemPerMinute(amount) if amount > 0 else None
 
 
 def prompt_token_bound(request: ChatCompletionRequest) -> int:
@@ -121,6 +48,7 @@ def prompt_token_bound(request: ChatCompletionRequest) -> int:
 class Admission:
     """What the limits stage decided before routing."""
 
+    principal: Principal
     budgets: tuple[Budget, ...]
     # Past the soft cap of at least one budget: dear tiers are served by the cheapest.
     soft_capped: bool
@@ -139,21 +67,23 @@ class Limits:
         self.budgets = budgets
         self.prices = prices
         self.soft_cap = soft_cap_percent / 100
+        self._task: asyncio.Task[None] | None = None
 
-    def admit(self, principal: Principal) -> Admission:
+    async def admit(self, principal: Principal) -> Admission:
         """Rate limits, then the budgets' state: refuse, or let through (maybe soft-capped)."""
-        self.rate.check(principal)
-        budgets = self.budgets.applicable(principal)
-        ratios = self.budgets.utilization(budgets)
+        await self.rate.admit(principal)
+        budgets = await self.budgets.applicable(principal)
+        leases = await self.budgets.open(budgets)
+        ratios = self.budgets.utilization(leases)
+        soft_capped = False
         for budget, ratio in ratios.items():
             if budget.scope == "tenant":
                 BUDGET_UTILIZATION.labels(tenant=budget.tenant, period=budget.period).set(ratio)
-        spent = [budget for budget, ratio in ratios.items() if ratio >= 1]
-        if spent:
-            BUDGET_REJECTIONS.labels(scope=spent[0].scope).inc()
-            raise BudgetExceededError.spent(spent[0])
-        soft_capped = max(ratios.values(), default=0) >= self.soft_cap
-        return Admission(tuple(budgets), soft_capped)
+            if ratio >= 1:
+                BUDGET_REJECTIONS.labels(scope=budget.scope).inc()
+                raise BudgetExceededError.spent(budget)
+            soft_capped = soft_capped or ratio >= self.soft_cap
+        return Admission(principal, budgets, soft_capped)
 
     @staticmethod
     def downgrade(admission: Admission, model: str) -> str | None:
@@ -180,21 +110,54 @@ class Limits:
             max_cost_usd(self.prices.price(target.name), prompt, output) for target in route.targets
         )
 
-    def reserve(
+    async def reserve(
         self, admission: Admission, route: Route, request: ChatCompletionRequest
     ) -> Reservation:
+        """Reserve the request's maximum cost on every budget that applies, from the local
+        leases; waits for the store only when a lease cannot cover it."""
         try:
-            return self.budgets.reserve(admission.budgets, self.max_cost(route, request))
+            return await self.budgets.reserve(
+                admission.budgets, self.max_cost(route, request), admission.principal
+            )
         except BudgetExceededError as exc:
             BUDGET_REJECTIONS.labels(scope=exc.scope).inc()
             raise
 
-    def settle(
-        self, principal: Principal, reservation: Reservation, cost: Decimal | None, tokens: int
-    ) -> None:
-        """Book the real cost (an unknown price books nothing) and count the tokens."""
-        if cost is None:
-            self.budgets.release(reservation)
-        else:
-            self.budgets.settle(reservation, cost)
-        self.rate.add_tokens(principal, tokens)
+    def settle(self, reservation: Reservation, cost: Decimal | None, tokens: int) -> None:
+        """Book the real cost (None or 0 books nothing) and count the tokens. Idempotent, and a
+        no-op after ``release``."""
+        if self.budgets.settle(reservation, cost) and reservation.principal is not None:
+            self.rate.add_tokens(reservation.principal, tokens)
+
+    def release(self, reservation: Reservation) -> None:
+        """Give the reservation back (nothing was charged). Idempotent, and a no-op after
+        ``settle``."""
+        self.budgets.release(reservation)
+
+    async def start(self) -> None:
+        """Start the background task that syncs leases and rate-limit counters."""
+        await self.budgets.start()
+        await self.rate.start()
+        self._task = asyncio.get_running_loop().create_task(self._maintain(), name="limits")
+
+    async def _maintain(self) -> None:
+        wanted, interval = self.budgets.wanted, self.budgets.sync_interval_s
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wanted.wait(), interval)
+            wanted.clear()
+            try:
+                await self.budgets.maintain()
+                await self.rate.maintain()
+            except Exception:  # the next round tries again
+                log.exception("limits.maintenance_failed")
+
+    async def close(self) -> None:
+        """Stop the background task, flush the spend and return the leases."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.budgets.close()
+        await self.rate.aclose()

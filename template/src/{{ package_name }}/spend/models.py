@@ -61,3 +61,18 @@ class BudgetCounter(TenantOwned, Base):
     key: Mapped[str] = mapped_column(String(400), primary_key=True)
     spent_nanos: Mapped[int] = mapped_column(BigInteger, default=0)
     reserved_nanos: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class BudgetLease(TenantOwned, Base):
+    """A slice of a budget counter leased to one process (the database store, ``leases.py``).
+
+    The counter's ``reserved_nanos`` is the sum of its live leases. A lease past
+    ``expires_at_ms`` (epoch milliseconds) belongs to a process that stopped renewing it: the
+    next sync of the counter deletes it, freeing its amount."""
+
+    __tablename__ = "budget_leases"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200), primary_key=True)
+    amount_nanos: Mapped[int] = mapped_column(BigInteger)
+    expires_at_ms: Mapped[int] = mapped_column(BigInteger)

@@ -2,7 +2,8 @@
 
 ``GET /admin/usage`` reports the current day's or month's spend by user, key and model from the
 cost ledger; ``GET /admin/budgets`` lists budget limits; ``PUT /admin/budgets`` creates or
-changes one, audited in the same transaction. Across tenants, operators use the CLI (``usage``,
+changes one, audited; this replica applies it from its next request, the others within
+``BUDGET_REFRESH_S``. Across tenants, operators use the CLI (``usage``,
 ``budgets``).
 """
 
@@ -106,6 +107,7 @@ async def put_budget(
             limit_usd=body.limit_usd,
         )
     )
+    services.limits.budgets.forget(body.tenant)  # this replica applies it from the next request
     entry = audit.admin_entry(
         request,
         principal,
