@@ -159,5 +159,7 @@ class Limits:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        await self.budgets.close()
-        await self.rate.aclose()
+        try:
+            await self.budgets.close()
+        finally:
+            await self.rate.aclose()
