@@ -248,7 +248,7 @@ def test_redis_and_the_tracing_sdk_are_dependencies_only_when_chosen(
     answers = expected_answers(case)
     assert ("redis" in dependencies) == (answers.get("cache_backend") == "redis")
     assert ("opentelemetry-sdk" in dependencies) == bool(answers.get("tracing"))
-    assert {"limits", "prometheus-client", "opentelemetry-api"} <= dependencies
+    assert {"prometheus-client", "opentelemetry-api"} <= dependencies
     assert (root / "deploy" / "prometheus" / "alerts.yml").is_file()
     assert (root / "deploy" / "grafana" / "dashboard.json").is_file()
 
