@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ..foundation.inputs import (
+    Document,
+    Int64,
+    Label,
+    RequiredLabel,
+    Text,
+    TokenCount,
+)
+
+#: What OpenAI allows for function and response-format names.
+NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+#: OpenAI's limits on tools and stop sequences per request.
+MAX_TOOLS = 128
+MAX_STOP = 4
 
 
 class TextPart(BaseModel):
     type: Literal["text"]
-    text: str
+    text: Text
 
 
 class FunctionCall(BaseModel):
-    name: str
+    name: Label
     # A JSON document, as a string: exactly what the model produced.
-    arguments: str
+    arguments: Text
 
 
 class ToolCall(BaseModel):
-    id: str
+    id: Label
     type: Literal["function"] = "function"
     function: FunctionCall
 
@@ -28,10 +43,10 @@ class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[TextPart] | None = None
-    name: str | None = None
+    content: Text | list[TextPart] | None = None
+    name: Label | None = None
     tool_calls: list[ToolCall] | None = None
-    tool_call_id: str | None = None
+    tool_call_id: Label | None = None
 
     @property
     def text(self) -> str:
@@ -44,9 +59,9 @@ class ChatMessage(BaseModel):
 
 
 class FunctionDefinition(BaseModel):
-    name: str = Field(min_length=1)
-    description: str | None = None
-    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+    name: str = Field(pattern=NAME_PATTERN)
+    description: Text | None = None
+    parameters: Document = Field(default_factory=lambda: {"type": "object", "properties": {}})
     strict: bool | None = None
 
 
@@ -56,10 +71,10 @@ class Tool(BaseModel):
 
 
 class JsonSchemaFormat(BaseModel):
-    name: str = Field(min_length=1)
+    name: str = Field(pattern=NAME_PATTERN)
     # `schema` is a BaseModel attribute, hence the alias.
-    json_schema: dict[str, Any] = Field(default_factory=dict, alias="schema")
-    description: str | None = None
+    json_schema: Document = Field(default_factory=dict, alias="schema")
+    description: Text | None = None
     strict: bool | None = None
 
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
@@ -79,31 +94,31 @@ class PromptRef(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1)
-    version: int | None = Field(default=None, ge=1)
-    variables: dict[str, Any] = Field(default_factory=dict)
+    name: RequiredLabel
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    variables: Document = Field(default_factory=dict)
 
 
 class ChatCompletionRequest(BaseModel):
     # Unknown OpenAI parameters are ignored rather than refused, as OpenAI-compatible servers do.
     model_config = ConfigDict(extra="ignore")
 
-    model: str = Field(min_length=1)
+    model: RequiredLabel
     messages: list[ChatMessage] = Field(min_length=1)
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, gt=0, le=1)
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
-    stop: str | list[str] | None = None
-    seed: int | None = None
+    max_tokens: TokenCount | None = None
+    max_completion_tokens: TokenCount | None = None
+    stop: Text | Annotated[list[Text], Field(max_length=MAX_STOP)] | None = None
+    seed: Int64 | None = None
     n: Literal[1] = 1
     stream: bool = False
     stream_options: StreamOptions | None = None
-    tools: list[Tool] | None = None
-    tool_choice: Literal["none", "auto", "required"] | dict[str, Any] | None = None
+    tools: list[Tool] | None = Field(default=None, max_length=MAX_TOOLS)
+    tool_choice: Literal["none", "auto", "required"] | Document | None = None
     parallel_tool_calls: bool | None = None
     response_format: ResponseFormat | None = None
-    user: str | None = None
+    user: Label | None = None
     prompt: PromptRef | None = None
     # Not OpenAI's: true caches this answer, false never; unset caches only when temperature=0.
     cache: bool | None = None

@@ -6,6 +6,7 @@ every other route answers with RFC 9457 ``application/problem+json``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any, cast
 
@@ -166,8 +167,20 @@ def error_response(request: Request, status_code: int, message: str) -> JSONResp
 
 
 def _param(loc: tuple[int | str, ...]) -> str:
-    parts = [str(part) for part in loc if part not in ("body", "query", "path", "header")]
+    """``messages.0.content`` from pydantic's location, without the request part it came in
+    and the names of union members (``function-after[...]``, ``list[TextPart]``)."""
+    parts = [
+        str(part)
+        for part in loc
+        if part not in ("body", "query", "path", "header") and "[" not in str(part)
+    ]
     return ".".join(parts)
+
+
+def _most_telling(errors: Sequence[Any]) -> Any:
+    """The error to report: for a value of a union type (``stop``: a string or a list), the
+    member that failed for a reason other than its type, when there is one."""
+    return next((e for e in errors if not str(e["type"]).endswith("_type")), errors[0])
 
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
@@ -185,7 +198,7 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     errors = cast(RequestValidationError, exc).errors()
     if request.url.path.startswith(OPENAI_PREFIX):
-        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+        first = _most_telling(errors) if errors else {"loc": (), "msg": "invalid request"}
         param = _param(tuple(first["loc"])) or None
         message = f"{param}: {first['msg']}" if param else str(first["msg"])
         return openai_error(

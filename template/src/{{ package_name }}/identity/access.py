@@ -20,8 +20,9 @@
 
 from __future__ import annotations
 
+import hmac
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, cast
@@ -118,9 +119,10 @@ class Access:
 
 
 class Permission:
-    """The dependency ``require`` returns; ``name`` is the permission the route needs."""
+    """The dependency ``require`` returns; ``name`` is the permission the route needs (None:
+    any authenticated caller)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str | None) -> None:
         self.name = name
 
     async def __call__(self, request: Request) -> Principal:
@@ -133,7 +135,7 @@ class Permission:
             log.warning("auth.rejected", reason=exc.reason, path=request.url.path)
             raise
         structlog.contextvars.bind_contextvars(tenant=principal.tenant, principal=principal.actor)
-        if not access.rbac.allows(principal.roles, self.name):
+        if self.name is not None and not access.rbac.allows(principal.roles, self.name):
             log.warning("access.denied", permission=self.name, roles=sorted(principal.roles))
             raise PermissionDeniedError(f"This credential lacks the {self.name!r} permission.")
         request.state.principal = principal
@@ -143,6 +145,57 @@ class Permission:
 def require(permission: str) -> Any:
     """``principal: Annotated[Principal, require("chat:create")]`` on every protected route."""
     return Depends(Permission(permission))
+
+
+#: The permission of the operator routes: ``/metrics``, ``/docs``, ``/redoc``, ``/openapi.json``.
+OPERATOR_PERMISSION = "operator:read"
+
+
+class OperatorPermission(Permission):
+    """Operator routes are open outside production. In production they need a credential
+    whose role grants ``operator:read``; ``/metrics`` also takes METRICS_TOKEN, the scrape
+    token Prometheus sends, when it is set."""
+
+    def __init__(self, *, scrape_token: bool = False) -> None:
+        super().__init__(OPERATOR_PERMISSION)
+        self.scrape_token = scrape_token
+
+    async def __call__(self, request: Request) -> Principal | None:  # type: ignore[override]
+        settings = request.app.state.services.settings
+        if not settings.is_production:
+            return None
+        token = settings.metrics_token
+        if self.scrape_token and token is not None:
+            expected = f"Bearer {token.get_secret_value()}".encode()
+            sent = (request.headers.get("authorization") or "").encode()
+            if hmac.compare_digest(sent, expected):
+                return None
+        return await super().__call__(request)
+
+
+def require_operator(*, scrape_token: bool = False) -> Any:
+    """``dependencies=[require_operator()]`` on an operator route."""
+    return Depends(OperatorPermission(scrape_token=scrape_token))
+
+
+_PUBLIC = "__public_route__"
+
+
+def public(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """Open a route of the team's router to callers without a credential (below the
+    ``@router.get(...)`` line): every other route there needs one (``authenticated``)."""
+    setattr(endpoint, _PUBLIC, True)
+    return endpoint
+
+
+_AUTHENTICATED = Permission(None)
+
+
+async def authenticated(request: Request) -> None:
+    """The team router's dependency (deny by default): the caller must authenticate unless
+    the route is marked ``public``. A route that needs a permission adds ``require(...)``."""
+    if not getattr(request.scope.get("endpoint"), _PUBLIC, False):
+        await _AUTHENTICATED(request)
 
 
 # ---------------------------------------------------------------------------------------------

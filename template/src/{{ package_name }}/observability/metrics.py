@@ -2,13 +2,18 @@
 
 Names follow Prometheus conventions (base units, ``_total`` counters, ``_seconds``, ``_usd``,
 ``_ratio``). Labels are bounded: routes are templates, targets come from the models file,
-tenants are the configured ones; users, keys and request ids never become labels.
+tenants are the configured ones (hashed in production, ``METRICS_TENANT_LABELS``); users,
+keys and request ids never become labels.
 Other stages call the ``record_*`` functions (cache, breakers, fallbacks) instead of
 touching the collectors; guardrails and flags count their own decisions
 (``guardrail_decisions_total``, ``feature_flag_evaluations_total``).
 """
 
 from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from typing import Literal
 
 from fastapi import APIRouter, Response
 from prometheus_client import (
@@ -19,6 +24,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+
+from ..identity.access import require_operator
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 BREAKER_STATES = {"closed": 0, "half_open": 1, "open": 2}
@@ -85,10 +92,33 @@ RATE_LIMIT_REJECTIONS = Counter(
 
 router = APIRouter(tags=["operations"])
 
+TenantLabels = Literal["plain", "hashed"]
+_tenant_labels: TenantLabels = "plain"
 
-@router.get("/metrics", include_in_schema=False)
+
+@router.get("/metrics", include_in_schema=False, dependencies=[require_operator(scrape_token=True)])
 def metrics() -> Response:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+def configure_metrics(*, tenant_labels: TenantLabels) -> None:
+    """How tenants appear in labels: their names, or ``t-`` and 12 hex digits of their SHA-256
+    (``printf %s TENANT | sha256sum | cut -c1-12`` maps a name to its label)."""
+    global _tenant_labels
+    _tenant_labels = tenant_labels
+
+
+@lru_cache(maxsize=4096)
+def _hashed(tenant: str) -> str:
+    return "t-" + hashlib.sha256(tenant.encode()).hexdigest()[:12]
+
+
+def tenant_label(tenant: str) -> str:
+    return _hashed(tenant) if _tenant_labels == "hashed" else tenant
+
+
+def record_budget_utilization(tenant: str, period: str, ratio: float) -> None:
+    BUDGET_UTILIZATION.labels(tenant=tenant_label(tenant), period=period).set(ratio)
 
 
 def tier_label(tier: str | None) -> str:

@@ -11,26 +11,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-
 from ..chat.schemas import ChatCompletionRequest, ChatMessage
-from ..foundation.errors import InvalidRequestError
 from ..gateway.providers import Completion
+from . import schema
 
 
 def check_schema(request: ChatCompletionRequest) -> None:
-    """Refuse a ``response_format`` schema that is not a valid JSON schema, before any call."""
-    schema = request.output_schema
-    if schema is None:
-        return
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        raise InvalidRequestError(
-            f"response_format.json_schema.schema is not a valid JSON schema: {exc.message}",
-            param="response_format.json_schema.schema",
-        ) from exc
+    """Refuse a ``response_format`` or tool schema the service cannot check safely."""
+    if request.output_schema is not None:
+        schema.vet(request.output_schema, "response_format.json_schema.schema")
+    for index, tool in enumerate(request.tools or ()):
+        schema.vet(tool.function.parameters, f"tools.{index}.function.parameters")
 
 
 def problem(request: ChatCompletionRequest, completion: Completion) -> str | None:
@@ -43,14 +34,12 @@ def problem(request: ChatCompletionRequest, completion: Completion) -> str | Non
         document: Any = json.loads(completion.content)
     except json.JSONDecodeError as exc:
         return f"the answer is not valid JSON ({exc.msg} at position {exc.pos})"
-    schema = request.output_schema
-    if schema is None:
+    except RecursionError:
+        return "the answer is nested too deeply"
+    output_schema = request.output_schema
+    if output_schema is None:
         return None if isinstance(document, dict) else "the answer is not a JSON object"
-    error = next(iter(Draft202012Validator(schema).iter_errors(document)), None)
-    if error is None:
-        return None
-    where = "/".join(str(part) for part in error.absolute_path) or "(root)"
-    return f"at {where}: {error.message}"
+    return schema.first_error(output_schema, document)
 
 
 def repair_request(

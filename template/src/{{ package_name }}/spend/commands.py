@@ -1,4 +1,5 @@
-"""The ``usage`` and ``budgets`` subcommands: spend and its limits, as the operator.
+"""The ``usage`` and ``budgets`` subcommands: spend and its limits, as the operator; every
+budget change is audited.
 
 Without ``--tenant`` they read across tenants (``AllTenants``), which only the owner role can.
 """
@@ -8,17 +9,20 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..audit import trail as audit
 from ..foundation.console import EXIT_OK, Commands, fail
 from ..foundation.database import make_engine
-from ..foundation.errors import ConfigError
+from ..foundation.errors import AuditUnavailableError, ConfigError
+from ..foundation.inputs import MAX_USD, Usd
 from ..foundation.settings import Settings
 from ..identity.access import within
 from ..observability.health import MIGRATE_HINT
-from .budgets import PERIODS, Scope, list_budgets, period_start, set_budget
+from .budgets import PERIODS, Budget, Scope, list_budgets, period_start, set_budget
 from .cost import usage_report
 
 
@@ -61,13 +65,14 @@ def run(settings: Settings, args: argparse.Namespace) -> int | None:
 
 
 def _usd(value: str) -> Decimal:
+    """The same bounds as the API's (``foundation.inputs.Usd``)."""
     try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        amount = Decimal(0)
-    if not amount.is_finite() or amount <= 0:
-        raise argparse.ArgumentTypeError(f"{value!r} is not an amount of US dollars greater than 0")
-    return amount
+        return TypeAdapter(Usd).validate_python(value)
+    except ValidationError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an amount of US dollars greater than 0, at most {MAX_USD}, "
+            "with at most 9 decimal places"
+        ) from None
 
 
 def _usage(settings: Settings, args: argparse.Namespace) -> int:
@@ -116,18 +121,29 @@ def _budgets(settings: Settings, args: argparse.Namespace) -> int:
             return EXIT_OK
         scope: Scope = "user" if args.user else "key" if args.key else "tenant"
         subject = args.user or args.key or args.tenant
-        set_budget(
-            engine,
-            scope=scope,
-            tenant=args.tenant,
-            subject=subject,
-            period=args.period,
-            limit_usd=args.limit_usd,
-        )
+        limit = Budget(scope, args.tenant, subject, args.period, args.limit_usd)
+        with audit.transaction(engine, args.tenant) as session:
+            set_budget(session, **vars(limit))
+            entry = audit.Entry(
+                request_id=f"cli-{datetime.now(UTC):%Y%m%dT%H%M%S%f}",
+                tenant_id=args.tenant,
+                principal="cli:budgets",
+                action="budgets.set",
+                route="cli budgets set",
+                outcome="ok",
+                decisions={
+                    "scope": scope,
+                    "subject": subject,
+                    "period": args.period,
+                    "limit_usd": str(args.limit_usd),
+                },
+            )
+            audit.append(session, entry, audit.ContentPolicy.from_settings(settings))
     except ConfigError as exc:
         return fail(str(exc))
-    except SQLAlchemyError as exc:
-        return fail(f"cannot write the budget ({type(exc).__name__}): {MIGRATE_HINT}?")
+    except (SQLAlchemyError, AuditUnavailableError) as exc:
+        cause = exc.__cause__ if isinstance(exc, AuditUnavailableError) else exc
+        return fail(f"cannot write the budget ({type(cause).__name__}): {MIGRATE_HINT}?")
     finally:
         engine.dispose()
     print(f"budget set: {scope} {subject} of tenant {args.tenant}: ${args.limit_usd}/{args.period}")

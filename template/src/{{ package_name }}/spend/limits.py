@@ -24,7 +24,11 @@ from ..chat.schemas import ChatCompletionRequest
 from ..gateway.router import Route
 from ..identity.principal import Principal
 from ..observability.logging import get_logger
-from ..observability.metrics import BUDGET_DOWNGRADES, BUDGET_REJECTIONS, BUDGET_UTILIZATION
+from ..observability.metrics import (
+    BUDGET_DOWNGRADES,
+    BUDGET_REJECTIONS,
+    record_budget_utilization,
+)
 from .budgets import Budget, BudgetExceededError, Budgets, Reservation
 from .cost import PriceBook, max_cost_usd
 from .ratelimits import RateLimiter
@@ -78,7 +82,7 @@ class Limits:
         soft_capped = False
         for budget, ratio in ratios.items():
             if budget.scope == "tenant":
-                BUDGET_UTILIZATION.labels(tenant=budget.tenant, period=budget.period).set(ratio)
+                record_budget_utilization(budget.tenant, budget.period, ratio)
             if ratio >= 1:
                 BUDGET_REJECTIONS.labels(scope=budget.scope).inc()
                 raise BudgetExceededError.spent(budget)

@@ -14,10 +14,11 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from ..audit import trail as audit
+from ..foundation.inputs import RequiredLabel, Usd
 from ..identity.access import TenantScope, own_tenant, require
 from ..identity.principal import Principal
 from ..services import Services, ServicesDep
@@ -37,11 +38,11 @@ class UsageReport(BaseModel):
 
 class BudgetIn(BaseModel):
     scope: Scope = "tenant"
-    tenant: str = Field(min_length=1, max_length=100)
+    tenant: RequiredLabel
     # The user or key id; for a tenant budget, the tenant itself (may be left out).
-    subject: str | None = Field(default=None, min_length=1, max_length=200)
+    subject: RequiredLabel | None = None
     period: Period = "month"
-    limit_usd: Decimal = Field(gt=0)
+    limit_usd: Usd
 
 
 class BudgetOut(BaseModel):
@@ -87,7 +88,7 @@ async def get_budgets(
 
 
 @router.put("/budgets")
-async def put_budget(
+def put_budget(
     request: Request,
     services: ServicesDep,
     principal: Annotated[Principal, require("budgets:manage")],
@@ -97,31 +98,18 @@ async def put_budget(
     subject = body.subject or body.tenant
     if body.scope != "tenant" and body.subject is None:
         raise HTTPException(422, f"subject is required for a {body.scope} budget.")
-    await run_in_threadpool(
-        lambda: set_budget(
-            services.engine,
-            scope=body.scope,
-            tenant=body.tenant,
-            subject=subject,
-            period=body.period,
-            limit_usd=body.limit_usd,
-        )
-    )
-    services.limits.budgets.forget(body.tenant)  # this replica applies it from the next request
-    entry = audit.admin_entry(
-        request,
-        principal,
-        "budgets.set",
-        scope=body.scope,
-        subject=subject,
-        period=body.period,
-        limit_usd=str(body.limit_usd),
-    )
-    await run_in_threadpool(audit.record, services.engine, entry, services.audit)
-    return BudgetOut(
+    budget = BudgetOut(
         scope=body.scope,
         tenant=body.tenant,
         subject=subject,
         period=body.period,
         limit_usd=body.limit_usd,
     )
+    with audit.transaction(services.engine, body.tenant) as session:
+        set_budget(session, **vars(budget))
+        details = budget.model_dump(mode="json", exclude={"tenant"})
+        audit.append(
+            session, audit.admin_entry(request, principal, "budgets.set", **details), services.audit
+        )
+    services.limits.budgets.forget(body.tenant)  # this replica applies it from the next request
+    return budget
