@@ -11,10 +11,12 @@ from ..foundation.orm import Base, TenantOwned
 
 
 class AuditRecord(TenantOwned, Base):
-    """One link of the tamper-evident audit chain (``audit.py`` writes and verifies it).
+    """One link of the tamper-evident audit chain (``trail.py`` writes and verifies it).
 
-    ``hash`` covers every column but ``content`` and ``erased_at``; it covers
-    ``content_digest`` instead, so erasing content (GDPR) leaves the chain verifiable.
+    ``hash`` is an HMAC-SHA256, under the AUDIT_CHAIN_KEYS key named by ``chain_key_id``, of
+    every column but ``content`` and ``erased_at``; it covers ``content_digest`` instead, so
+    erasing content (GDPR) leaves the chain verifiable. Records written before migration 0007
+    have no ``chain_key_id`` and a plain SHA-256 ``hash``.
     """
 
     __tablename__ = "audit_log"
@@ -42,3 +44,4 @@ class AuditRecord(TenantOwned, Base):
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    chain_key_id: Mapped[str | None] = mapped_column(String(64))
