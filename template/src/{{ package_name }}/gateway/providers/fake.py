@@ -2,9 +2,13 @@
 
 By default it echoes the last user message. A fixtures file (``FAKE_FIXTURES_FILE``) scripts
 answers instead: the first reply whose ``match`` regex is found in the last user message wins,
-with its content, tool calls or finish reason. Tokens are counted with a regex tokenizer (words
-and punctuation). A target's ``failure_rate``, ``failure_kind`` and ``latency_ms`` simulate a
-misbehaving upstream to exercise retries, fallbacks and breakers.
+with its content, tool calls or finish reason. Unscripted, it answers as a model following
+instructions would: a ``tool_choice`` that requires a tool gets a call to it, and a
+``response_format`` a JSON document (valid against its ``json_schema``, or ``{"echo": ...}``
+for ``json_object``); tool arguments and documents are built by ``fake_json`` from a hash of
+the request, so the same request gets the same answer. Tokens are counted with a regex
+tokenizer (words and punctuation). A target's ``failure_rate``, ``failure_kind`` and
+``latency_ms`` simulate a misbehaving upstream to exercise retries, fallbacks and breakers.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from ...chat.schemas import (
     ChatCompletionRequest,
     FunctionCall,
     FunctionCallDelta,
+    Tool,
     ToolCall,
     ToolCallDelta,
 )
@@ -31,6 +36,7 @@ from ...foundation.configfile import invalid, read_yaml
 from ...foundation.errors import ProviderError
 from ..catalog import FakeTarget, ProviderTarget
 from .base import Chunk, Completion, TokenUsage
+from .fake_json import instance
 
 TOKEN = re.compile(r"\w+|[^\w\s]")
 FAILURES = {"500": "server_error", "429": "rate_limited"}
@@ -100,10 +106,43 @@ def load_fake_script(path: Path) -> FakeScript:
         raise invalid(path, exc) from exc
 
 
-def _tool_call(index: int, call: ScriptedToolCall) -> ToolCall:
-    arguments = json.dumps(call.arguments)
-    digest = hashlib.sha256(f"{index}:{call.name}:{arguments}".encode()).hexdigest()[:24]
-    return ToolCall(id=f"call_{digest}", function=FunctionCall(name=call.name, arguments=arguments))
+def _tool_call(index: int, name: str, arguments: Any) -> ToolCall:
+    encoded = json.dumps(arguments)
+    digest = hashlib.sha256(f"{index}:{name}:{encoded}".encode()).hexdigest()[:24]
+    return ToolCall(id=f"call_{digest}", function=FunctionCall(name=name, arguments=encoded))
+
+
+def _seed(request: ChatCompletionRequest) -> int:
+    """A number derived from the conversation and the requested format. System prompts are left
+    out, as they are by the echo: the service's own carries a fresh canary on every request."""
+    conversation = [m for m in request.messages if m.role not in ("system", "developer")]
+    shown = request.model_copy(update={"messages": conversation})
+    fields = {"messages", "tools", "tool_choice", "response_format"}
+    digest = hashlib.sha256(shown.model_dump_json(include=fields).encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def _required_tool(request: ChatCompletionRequest) -> Tool | None:
+    """The tool the request makes the model call, if ``tool_choice`` requires one."""
+    if not request.tools:
+        return None
+    choice = request.tool_choice
+    if choice == "required":
+        return request.tools[0]
+    if isinstance(choice, dict):
+        name = choice.get("function", {}).get("name")
+        return next((tool for tool in request.tools if tool.function.name == name), None)
+    return None
+
+
+def _document(request: ChatCompletionRequest, last: str) -> str | None:
+    """The JSON answer ``response_format`` asks for; None for plain text."""
+    if request.response_format is None or request.response_format.type == "text":
+        return None
+    schema = request.output_schema
+    if schema is None:
+        return json.dumps({"echo": last})
+    return json.dumps(instance(schema, _seed(request)))
 
 
 class FakeProvider:
@@ -143,16 +182,27 @@ class FakeProvider:
         user_messages = [m for m in request.messages if m.role == "user"]
         last = user_messages[-1].text if user_messages else ""
         reply = self.script.reply_for(last)
-        text = last if reply is None else reply.content
+        tool_calls: tuple[ToolCall, ...] = ()
+        if reply is not None:
+            text = reply.content
+            if request.tools:
+                tool_calls = tuple(
+                    _tool_call(i, call.name, call.arguments)
+                    for i, call in enumerate(reply.tool_calls)
+                )
+        elif (tool := _required_tool(request)) is not None:
+            arguments = instance(tool.function.parameters, _seed(request))
+            text, tool_calls = "", (_tool_call(0, tool.function.name, arguments),)
+        else:
+            document = _document(request, last)
+            text = last if document is None else document
         pieces = _pieces(text)
         finish_reason = "stop"
         limit = request.token_limit
         if limit is not None and len(pieces) > limit:
             pieces, finish_reason = pieces[:limit], "length"
-        tool_calls: tuple[ToolCall, ...] = ()
-        if reply is not None and request.tools:
-            tool_calls = tuple(_tool_call(i, call) for i, call in enumerate(reply.tool_calls))
-            finish_reason = "tool_calls" if tool_calls else finish_reason
+        if tool_calls:
+            finish_reason = "tool_calls"
         if reply is not None and reply.finish_reason is not None:
             finish_reason = reply.finish_reason
         completion_tokens = len(pieces) + sum(
