@@ -199,6 +199,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     errors = cast(RequestValidationError, exc).errors()
     if request.url.path.startswith(OPENAI_PREFIX):
         first = _most_telling(errors) if errors else {"loc": (), "msg": "invalid request"}
+        if first.get("type") == "json_invalid":  # its location is a character offset
+            first = {"loc": (), "msg": f"The body is not valid JSON: {first['msg']}"}
         param = _param(tuple(first["loc"])) or None
         message = f"{param}: {first['msg']}" if param else str(first["msg"])
         return openai_error(
