@@ -113,10 +113,15 @@ def configure_logging(*, json: bool, level: str = "INFO", redact_pii: bool = Fal
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
         uvicorn_logger.propagate = True
+    # No access line: the service writes one line per request itself (requestlog.py), and
+    # uvicorn logs access lines whenever its access logger has a handler, root's included.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers.clear()
+    access.propagate = False
     # Alembic announces its dialect on every readiness check; keep its warnings only.
     logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
