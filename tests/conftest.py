@@ -76,8 +76,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Case], Path]
 
     def _rendered(case: Case) -> Path:
         if case.id not in cache:
-            dst = tmp_path_factory.mktemp("rendered") / "demo-app"
-            cache[case.id] = render_project(dst, case.data, preset=case.preset)
+            dst = tmp_path_factory.mktemp("rendered") / case.slug
+            cache[case.id] = render_project(dst, case.answers, preset=case.preset)
         return cache[case.id]
 
     return _rendered

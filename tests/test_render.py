@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.cases import ALL_PROVIDERS, CASE_IDS, CASES, DELIVERY_CASE_IDS, DELIVERY_CASES, Case
+from tests.cases import (
+    ALL_PROVIDERS,
+    LINT_CASE_IDS,
+    LINT_CASES,
+    RENDER_CASE_IDS,
+    RENDER_CASES,
+    Case,
+)
 from tests.conftest import REPO, load_preset
 
 Rendered = Callable[[Case], Path]
@@ -50,7 +57,7 @@ def project_files(root: Path) -> Iterator[Path]:
 
 
 def expected_answers(case: Case) -> dict[str, object]:
-    return {"project_name": "Demo App", **load_preset(case.preset), **case.data}
+    return {**load_preset(case.preset), **case.answers}
 
 
 def normalise(requirement: str) -> str:
@@ -59,7 +66,7 @@ def normalise(requirement: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-@pytest.mark.parametrize("case", DELIVERY_CASES, ids=DELIVERY_CASE_IDS)
+@pytest.mark.parametrize("case", RENDER_CASES, ids=RENDER_CASE_IDS)
 def test_no_jinja_syntax_is_left_in_any_file(case: Case, rendered: Rendered) -> None:
     root = rendered(case)
     leftovers = [
@@ -71,7 +78,7 @@ def test_no_jinja_syntax_is_left_in_any_file(case: Case, rendered: Rendered) -> 
     assert leftovers == []
 
 
-@pytest.mark.parametrize("case", DELIVERY_CASES, ids=DELIVERY_CASE_IDS)
+@pytest.mark.parametrize("case", RENDER_CASES, ids=RENDER_CASE_IDS)
 def test_no_file_name_carries_jinja_or_template_suffix(case: Case, rendered: Rendered) -> None:
     root = rendered(case)
     bad = [
@@ -82,7 +89,7 @@ def test_no_file_name_carries_jinja_or_template_suffix(case: Case, rendered: Ren
     assert bad == []
 
 
-@pytest.mark.parametrize("case", DELIVERY_CASES, ids=DELIVERY_CASE_IDS)
+@pytest.mark.parametrize("case", RENDER_CASES, ids=RENDER_CASE_IDS)
 def test_every_yaml_toml_and_json_file_parses(case: Case, rendered: Rendered) -> None:
     root = rendered(case)
     parsed = 0
@@ -100,7 +107,7 @@ def test_every_yaml_toml_and_json_file_parses(case: Case, rendered: Rendered) ->
     assert parsed >= 3  # pyproject.toml, config/models*.yaml, the answers file at least
 
 
-@pytest.mark.parametrize("case", DELIVERY_CASES, ids=DELIVERY_CASE_IDS)
+@pytest.mark.parametrize("case", RENDER_CASES, ids=RENDER_CASE_IDS)
 def test_answers_file_records_every_answer_and_the_template_source(
     case: Case, rendered: Rendered
 ) -> None:
@@ -123,7 +130,7 @@ PROVIDER_SETTINGS = {
 }
 
 
-@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("case", LINT_CASES, ids=LINT_CASE_IDS)
 def test_provider_adapters_exist_only_for_chosen_providers(case: Case, rendered: Rendered) -> None:
     root = rendered(case)
     providers = expected_answers(case)["llm_providers"]
@@ -140,7 +147,7 @@ def test_provider_adapters_exist_only_for_chosen_providers(case: Case, rendered:
     assert ("test_openai_compatible" in tests) == openai_like
 
 
-@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("case", LINT_CASES, ids=LINT_CASE_IDS)
 def test_sdk_dependencies_follow_the_chosen_providers_and_cache(
     case: Case, rendered: Rendered
 ) -> None:
@@ -156,7 +163,7 @@ def test_sdk_dependencies_follow_the_chosen_providers_and_cache(
     assert {"openai", "tenacity", "jsonschema"} <= dependencies
 
 
-@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("case", LINT_CASES, ids=LINT_CASE_IDS)
 def test_env_example_documents_each_chosen_providers_settings(
     case: Case, rendered: Rendered
 ) -> None:
@@ -170,7 +177,7 @@ def test_env_example_documents_each_chosen_providers_settings(
     assert ("REDIS_URL" in env) == (answers.get("cache_backend", "memory") == "redis")
 
 
-@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("case", LINT_CASES, ids=LINT_CASE_IDS)
 def test_postgres_driver_is_a_dependency_only_when_postgres_is_chosen(
     case: Case, rendered: Rendered
 ) -> None:
@@ -180,7 +187,7 @@ def test_postgres_driver_is_a_dependency_only_when_postgres_is_chosen(
     assert ("psycopg" in dependencies) == wants_postgres
 
 
-@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("case", LINT_CASES, ids=LINT_CASE_IDS)
 def test_python_version_is_pinned_where_the_service_is_built(
     case: Case, rendered: Rendered
 ) -> None:
@@ -192,26 +199,28 @@ def test_python_version_is_pinned_where_the_service_is_built(
     assert pyproject["tool"]["ruff"]["target-version"] == "py" + str(version).replace(".", "")
 
 
-@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("case", LINT_CASES, ids=LINT_CASE_IDS)
 def test_flag_files_exist_only_for_the_chosen_provider(case: Case, rendered: Rendered) -> None:
     root = rendered(case)
     flagd = expected_answers(case).get("feature_flags", "file") == "flagd"
     assert (root / "config" / "flags.flagd.json").is_file() == flagd
     assert (root / "config" / "flags.yaml").is_file() == (not flagd)
-    assert (root / "src" / "demo_app" / "features" / "flagfile.py").is_file() == (not flagd)
+    assert (root / "src" / case.package / "features" / "flagfile.py").is_file() == (not flagd)
     pyproject = tomllib.loads((root / "pyproject.toml").read_text())
     dependencies = {normalise(req) for req in pyproject["project"]["dependencies"]}
     assert ("openfeature-provider-flagd" in dependencies) == flagd
 
 
-@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("case", LINT_CASES, ids=LINT_CASE_IDS)
 def test_console_script_is_named_after_the_slug(case: Case, rendered: Rendered) -> None:
-    pyproject = tomllib.loads((rendered(case) / "pyproject.toml").read_text())
-    assert pyproject["project"]["name"] == "demo-app"
-    assert pyproject["project"]["scripts"] == {"demo-app": "demo_app.cli:main"}
+    root = rendered(case)
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    assert pyproject["project"]["name"] == case.slug
+    assert pyproject["project"]["scripts"] == {case.slug: f"{case.package}.cli:main"}
+    assert (root / "src" / case.package / "__init__.py").is_file()
 
 
-@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("case", LINT_CASES, ids=LINT_CASE_IDS)
 def test_shared_check_environment_holds_every_generated_dependency(
     case: Case, rendered: Rendered
 ) -> None:
@@ -238,7 +247,7 @@ def test_team_owned_files_are_listed_in_skip_if_exists_and_exist(
         assert (root / path).is_file(), path
 
 
-@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("case", LINT_CASES, ids=LINT_CASE_IDS)
 def test_redis_and_the_tracing_sdk_are_dependencies_only_when_chosen(
     case: Case, rendered: Rendered
 ) -> None:
@@ -253,7 +262,7 @@ def test_redis_and_the_tracing_sdk_are_dependencies_only_when_chosen(
     assert (root / "deploy" / "grafana" / "dashboard.json").is_file()
 
 
-@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("case", LINT_CASES, ids=LINT_CASE_IDS)
 def test_access_modules_exist_only_for_the_chosen_auth_and_compliance(
     case: Case, rendered: Rendered
 ) -> None:
@@ -262,7 +271,7 @@ def test_access_modules_exist_only_for_the_chosen_auth_and_compliance(
     auth = answers.get("auth", "api_key")
     compliance = answers.get("compliance", [])
     assert isinstance(compliance, list)
-    src = root / "src" / "demo_app"
+    src = root / "src" / case.package
     assert (src / "identity" / "keys.py").is_file() == (auth != "oidc")
     assert (root / "tests" / "identity" / "test_keys.py").is_file() == (auth != "oidc")
     assert (src / "identity" / "oidc.py").is_file() == (auth != "api_key")
@@ -287,9 +296,9 @@ def test_migrations_are_plain_files_that_no_answer_changes() -> None:
         assert not JINJA_LEFTOVER.search(path.read_text()), path.name
 
 
-@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("case", LINT_CASES, ids=LINT_CASE_IDS)
 def test_every_project_gets_the_same_migrations(case: Case, rendered: Rendered) -> None:
-    versions = rendered(case) / "src" / "demo_app" / "foundation" / "migrations" / "versions"
+    versions = rendered(case) / "src" / case.package / "foundation" / "migrations" / "versions"
     rendered_files = {path.name: path.read_bytes() for path in versions.glob("*.py")}
     template_files = {
         path.name: path.read_bytes() for path in (MIGRATIONS / "versions").glob("*.py")
