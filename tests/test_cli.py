@@ -43,7 +43,8 @@ def test_version_names_shipshape_and_copier(capsys: pytest.CaptureFixture[str]) 
 def test_new_with_preset_and_defaults_renders_and_records_answers(tmp_path: Path) -> None:
     dst = tmp_path / "support-bot"
 
-    assert main(["new", str(dst), "--preset", "standard", "--defaults"]) == 0
+    # HEAD: the working tree; without --vcs-ref shipshape takes the newest release.
+    assert main(["new", str(dst), "--preset", "standard", "--defaults", "--vcs-ref", "HEAD"]) == 0
 
     answers = answers_of(dst)
     for key, value in preset("standard").items():
@@ -59,7 +60,7 @@ def test_data_override_wins_over_preset(tmp_path: Path) -> None:
 
     code = main(
         [
-            *("new", str(dst), "--preset", "standard", "--defaults"),
+            *("new", str(dst), "--preset", "standard", "--defaults", "--vcs-ref", "HEAD"),
             *("-d", "database=sqlite", "-d", "llm_providers=[openai, ollama]"),
             *("-d", "project_name=Data Wins"),
         ]
@@ -75,7 +76,7 @@ def test_data_override_wins_over_preset(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_data_keeps_string_answers_as_typed(tmp_path: Path) -> None:
     dst = tmp_path / "app"
-    code = main(["new", str(dst), "--defaults", "-d", "python_version=3.11"])
+    code = main(["new", str(dst), "--defaults", "--vcs-ref", "HEAD", "-d", "python_version=3.11"])
     assert code == 0
     assert answers_of(dst)["python_version"] == "3.11"
 
@@ -191,7 +192,7 @@ def test_interactive_new_picks_a_preset_with_arrow_keys_and_asks_the_rest(
     env = dict(os.environ, PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm", NO_COLOR="1")
     child = pexpect.spawn(
         sys.executable,
-        ["-m", "shipshape", "new", "pty-app"],
+        ["-m", "shipshape", "new", "pty-app", "--vcs-ref", "HEAD"],
         cwd=str(tmp_path),
         env=env,
         encoding="utf-8",

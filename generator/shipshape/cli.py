@@ -11,7 +11,7 @@ from typing import Any
 import copier
 import questionary
 
-from shipshape import __version__, demo, presets, project
+from shipshape import __version__, demo, presets, project, releases
 from shipshape import answers as answers_
 from shipshape.errors import CheckFailed, ShipshapeError, UsageError
 from shipshape.template import ENV_VAR, Template, locate
@@ -94,6 +94,24 @@ def _parser() -> argparse.ArgumentParser:
         "files", metavar="FILE", nargs="*", type=Path, help="preset files (default: all presets)"
     )
     validate.set_defaults(command=_presets_validate)
+
+    release_cmd = commands.add_parser(
+        "releases", help="list the template's releases, create their git tags, cut a release"
+    )
+    release_cmd.set_defaults(command=lambda _: _usage(release_cmd))
+    _add_template(release_cmd)
+    release_sub = release_cmd.add_subparsers(title="commands", metavar="COMMAND")
+    release_sub.add_parser("list", help="list releases (releases.yml)").set_defaults(
+        command=_releases_list
+    )
+    release_sub.add_parser(
+        "tag", help="create the git tag v<version> of every release in the template checkout"
+    ).set_defaults(command=_releases_tag)
+    cut = release_sub.add_parser(
+        "cut", help="maintainers: release HEAD as VERSION (checks, manifest entry, tag)"
+    )
+    cut.add_argument("version", metavar="VERSION", help="the new version, e.g. 0.3.0")
+    cut.set_defaults(command=_releases_cut)
 
     demo_cmd = commands.add_parser(
         "demo", help="generate a project, run it, send it a chat request and run its tests"
@@ -200,6 +218,13 @@ def _update(args: argparse.Namespace) -> int:
     data = _data(args.data, template)
     result = project.update(path, data, defaults=args.defaults, vcs_ref=args.vcs_ref)
     versions = f"{result.old_ref or '?'} -> {result.new_ref or '?'}"
+    if result.merged:
+        print(
+            f"\nMerged {len(result.merged)} file(s) where your edits and the template's touched "
+            "neighbouring lines but no line changed on both sides (review them with git diff):"
+        )
+        for name in result.merged:
+            print(f"  {name}")
     if result.conflicts:
         print(f"\nUpdated {path} ({versions}) with CONFLICTS in {len(result.conflicts)} file(s):")
         for name in result.conflicts:
@@ -274,6 +299,45 @@ def _presets_validate(args: argparse.Namespace) -> int:
             print(f"FAIL  {preset.path}: {problem}")
     print(f"\n{len(checked) - failed} of {len(checked)} preset(s) valid.")
     return 1 if failed else 0
+
+
+def _checkout(template: Template) -> Path:
+    if template.root is None or not releases.is_checkout(template.root):
+        raise UsageError(
+            f"{template.src} is not a git checkout of the template with a {releases.MANIFEST}: "
+            "pass --template PATH of a clone"
+        )
+    return template.root
+
+
+def _releases_list(args: argparse.Namespace) -> int:
+    root = _checkout(locate(args.template))
+    found = releases.load(root)
+    if not found:
+        print(f"no releases in {root / releases.MANIFEST}")
+        return 0
+    for release in found:
+        print(f"{release.tag:<10} {release.commit[:12]}  {release.date}")
+    return 0
+
+
+def _releases_tag(args: argparse.Namespace) -> int:
+    root = _checkout(locate(args.template))
+    created = releases.ensure_tags(root)
+    total = len(releases.load(root))
+    print(f"created {', '.join(created)}" if created else "every release tag exists already")
+    print(f"{total} release(s) tagged in {root}")
+    return 0
+
+
+def _releases_cut(args: argparse.Namespace) -> int:
+    root = _checkout(locate(args.template))
+    release = releases.cut(root, args.version)
+    print(
+        f"Released {release.tag} = {release.commit[:12]}; {releases.MANIFEST} committed.\n"
+        f"Next: push main (the tag itself does not travel; {releases.MANIFEST} does)."
+    )
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -111,6 +111,9 @@ def validate(preset: Preset, template: Template) -> str | None:
                 Path(tmp, "project"),
                 data={"project_name": PLACEHOLDER_NAME, **data},
                 defaults=True,
+                # A local checkout's presets are checked against its working tree, not against
+                # the newest release copier would pick.
+                vcs_ref="HEAD" if template.root is not None else None,
                 quiet=True,
                 unsafe=True,
             )

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import fnmatch
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import copier
+import jinja2
 import yaml
 from copier.errors import InteractiveSessionError, UserMessageError
 
+from shipshape import merge, releases
 from shipshape.errors import AnswerError, ProjectError, UsageError
-from shipshape.template import Template
+from shipshape.template import Template, locate
 
 #: Answers file copier writes into every generated project.
 ANSWERS_FILE = ".copier-answers.yml"
@@ -42,6 +46,8 @@ def new(
     a folder that existed before is left alone.
     """
     existed = dst.exists()
+    if template.root is not None:
+        tag_releases(template.root)
     try:
         copier.run_copy(
             template.src,
@@ -67,6 +73,12 @@ def new(
         raise
 
 
+def tag_releases(root: Path) -> None:
+    """Create the release tags in a local template checkout, so copier sees the releases."""
+    if releases.is_checkout(root):
+        releases.ensure_tags(root)
+
+
 def _discard(dst: Path, existed: bool) -> None:
     if not existed and dst.exists():
         shutil.rmtree(dst, ignore_errors=True)
@@ -89,6 +101,7 @@ class UpdateResult:
     new_ref: str | None
     changed: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)
 
 
 def check_updatable(path: Path) -> None:
@@ -125,7 +138,17 @@ def update(
 ) -> UpdateResult:
     """Three-way merge template changes into the project at ``path``; report what changed."""
     check_updatable(path)
-    old_ref = recorded_answers(path).get("_commit")
+    recorded = recorded_answers(path)
+    old_ref = recorded.get("_commit")
+    src = recorded.get("_src_path")
+    root = None
+    if isinstance(src, str):
+        try:
+            root = locate(src).root
+        except UsageError:  # a moved template: copier says so below
+            root = None
+        if root is not None:
+            tag_releases(root)
     try:
         copier.run_update(
             path,
@@ -144,13 +167,63 @@ def update(
         raise UsageError(_NEEDS_ANSWER) from error
     except UserMessageError as error:
         raise ProjectError(str(error)) from error
+    merged = merge_adjacent(path, team_owned(root, recorded_answers(path)))
     changed = _changed_files(path)
     return UpdateResult(
         old_ref=old_ref,
         new_ref=recorded_answers(path).get("_commit"),
         changed=changed,
         conflicts=conflicts(path, changed),
+        merged=merged,
     )
+
+
+def team_owned(root: Path | None, answers: dict[str, Any]) -> list[str]:
+    """The template's ``_skip_if_exists`` patterns, rendered with ``answers``."""
+    if root is None or not (root / "copier.yml").is_file():
+        return []
+    try:
+        config = yaml.safe_load((root / "copier.yml").read_text(encoding="utf-8"))
+    except yaml.YAMLError:
+        return []
+    patterns = config.get("_skip_if_exists", []) if isinstance(config, dict) else []
+    environment = jinja2.Environment(autoescape=False)  # noqa: S701 (paths, not HTML)
+    return [environment.from_string(str(pattern)).render(**answers) for pattern in patterns]
+
+
+def merge_adjacent(path: Path, owned: Sequence[str] = ()) -> list[str]:
+    """Re-merge the files copier left conflicted where no line changed on both sides.
+
+    copier records each conflicted file's three versions in the index (1: the old template,
+    2: the team's, 3: the new template). A file :func:`merge.merge_text` merges cleanly gets
+    the merged text and leaves the unmerged state; the others keep copier's markers.
+    """
+    prefix = _git(path, "rev-parse", "--show-prefix").stdout.strip()
+    stages: dict[str, dict[str, str]] = {}
+    for entry in _git(path, "ls-files", "-u", "-z", "--", ".").stdout.split("\0"):
+        if not entry:
+            continue
+        info, name = entry.split("\t", 1)
+        _mode, sha, stage = info.split()
+        stages.setdefault(name, {})[stage] = sha
+    merged = []
+    for name, blobs in sorted(stages.items()):
+        if set(blobs) != {"1", "2", "3"}:  # added or deleted on one side: keep the markers
+            continue
+        base, ours, theirs = (
+            _git(path, "cat-file", "blob", blobs[stage]).stdout for stage in ("1", "2", "3")
+        )
+        relative = name.removeprefix(prefix)
+        if any(fnmatch.fnmatch(relative, pattern) for pattern in owned):
+            text: str | None = ours  # team-owned: the template never rewrites it
+        else:
+            text = merge.merge_text(base, ours, theirs)
+        if text is None:
+            continue
+        (path / relative).write_text(text, encoding="utf-8")
+        _git(path, "reset", "-q", "--", relative)
+        merged.append(relative)
+    return merged
 
 
 def conflicts(path: Path, candidates: list[str]) -> list[str]:
