@@ -140,7 +140,7 @@ def test_invalid_choice_keeps_a_destination_the_user_already_had(
     dst.mkdir()
     (dst / "notes.txt").write_text("keep me\n")
 
-    assert main(["new", str(dst), "--defaults", "-d", "database=mysql"]) == 2
+    assert main(["new", str(dst), "--defaults", "--force", "-d", "database=mysql"]) == 2
 
     assert "database" in capsys.readouterr().err
     assert (dst / "notes.txt").read_text() == "keep me\n"
@@ -299,3 +299,19 @@ def test_demo_generates_runs_and_talks_to_the_service(tmp_path: Path) -> None:
     assert "answer:" in result.stdout
     assert '"total_tokens"' in result.stdout
     assert "Demo finished" in result.stdout
+
+
+def test_new_refuses_a_non_empty_folder_unless_forced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dst = tmp_path / "app"
+    dst.mkdir()
+    (dst / "README.md").write_text("our project\n")
+
+    assert main(["new", str(dst), "--defaults", "--vcs-ref", "HEAD"]) == 2
+
+    err = capsys.readouterr().err
+    assert "exists and is not empty" in err
+    assert "--force" in err
+    assert (dst / "README.md").read_text() == "our project\n"
+    assert sorted(path.name for path in dst.iterdir()) == ["README.md"]

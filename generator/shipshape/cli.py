@@ -64,7 +64,14 @@ def _parser() -> argparse.ArgumentParser:
         help="ask nothing: take the preset, -d answers and defaults for everything else",
     )
     _add_data(new)
-    new.add_argument("--vcs-ref", metavar="REF", help="template git tag or commit to use")
+    new.add_argument(
+        "--vcs-ref", metavar="REF", help="template git tag or commit (default: newest release)"
+    )
+    new.add_argument(
+        "--force",
+        action="store_true",
+        help="render into an existing non-empty DEST, overwriting files the template has",
+    )
     _add_template(new)
     new.set_defaults(command=_new)
 
@@ -171,6 +178,13 @@ def _data(items: Sequence[str], template: Template) -> dict[str, Any]:
 def _new(args: argparse.Namespace) -> int:
     template = locate(args.template)
     overrides = _data(args.data, template)
+    dst = args.dst.expanduser().resolve()
+    if dst.exists() and (not dst.is_dir() or any(dst.iterdir())) and not args.force:
+        raise UsageError(
+            f"{dst} exists and is not empty: generate into a new folder, or pass --force to "
+            "write the template's files into it (files with the same names are overwritten; "
+            "to pull template changes into a generated project use `shipshape update`)"
+        )
     interactive = not args.defaults
     if interactive and not _interactive():
         raise UsageError(
@@ -191,8 +205,9 @@ def _new(args: argparse.Namespace) -> int:
         data = preset.answers()
         answers_.check_known(data, template.questions, f"preset {preset.name}")
     data.update(overrides)
-    dst = args.dst.expanduser().resolve()
-    project.new(dst, template, data, defaults=args.defaults, vcs_ref=args.vcs_ref)
+    project.new(
+        dst, template, data, defaults=args.defaults, vcs_ref=args.vcs_ref, overwrite=args.force
+    )
     print(f"\nCreated {dst}" + (f" (preset {preset.name})." if preset else "."))
     print(f"Next: cd {args.dst} && make dev")
     return 0
