@@ -144,17 +144,22 @@ class Team:
             (prompts / "chat.v3.yaml").write_text(
                 (prompts / "chat.v2.yaml").read_text().replace("version: 2", "version: 3")
             )
+            if (prompts / "prompts.lock").is_file():  # as the template's docs ask
+                self.cli("prompts", "lock")
+
+    def cli(self, *args: str) -> str:
+        """The project's own command line (``python -m <package>``)."""
+        code = f"import runpy, sys; sys.argv = ['{self.package}', *{list(args)!r}]; "
+        return python(
+            self.project, code + f"runpy.run_module('{self.package}', run_name='__main__')"
+        )
 
     def create_data(self) -> None:
         """Migrate the default SQLite database and answer a chat request through the service."""
         makefile = (self.project / "Makefile").read_text()
         if "\n.env:" in makefile and not (self.project / ".env").exists():
             (self.project / ".env").write_text((self.project / ".env.example").read_text())
-        python(
-            self.project,
-            f"import runpy, sys; sys.argv = ['x', 'migrate']; "
-            f"runpy.run_module('{self.package}', run_name='__main__')",
-        )
+        self.cli("migrate")
         app = "core.app" if (self.project / "src" / self.package / "core").is_dir() else "app"
         settings = (
             "core.settings"
@@ -183,13 +188,12 @@ class Team:
         assert self.DEPENDENCY in (self.project / "pyproject.toml").read_text()
         assert (self.project / "README.md").read_text().endswith(self.README)
         assert self.MODEL in (self.project / "config" / "models.yaml").read_text()
+        assert (self.project / "prompts" / "chat.v3.yaml").is_file() or not (
+            self.project / "prompts" / "chat.v2.yaml"
+        ).is_file()
 
     def assert_data_reachable(self) -> None:
-        python(
-            self.project,
-            f"import runpy, sys; sys.argv = ['x', 'migrate']; "
-            f"runpy.run_module('{self.package}', run_name='__main__')",
-        )
+        self.cli("migrate")
         out = python(
             self.project,
             "import sqlalchemy as sa\n"
