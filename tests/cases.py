@@ -350,6 +350,11 @@ NAME_CASES: tuple[Case, ...] = (
     name_case("Service 2FA", everything=False),
     name_case("2FA Service", everything=True, project_slug="twofa-service"),
     name_case("Café Bot", everything=False),
+    name_case("Bob's AI Bot", everything=True),
+    name_case("Support Desk Bot", everything=False, auth="oidc"),
+    name_case("Customer Support Assistant", everything=False),
+    # The longest name copier.yml accepts (60 characters), with every name-derived identifier.
+    name_case("Enterprise Customer Support Knowledge Assistant for Acme Inc", everything=True),
 )
 
 #: Every case that gets ruff, ruff format and mypy.

@@ -38,16 +38,10 @@ INVALID_ANSWERS = [
     bad({"project_name": "Tests"}, 'package_name "tests"', "dependency of the generated"),
     bad({"project_name": "Json"}, 'package_name "json"', "standard-library module"),
     bad({"project_name": "Class"}, 'package_name "class"', "Python keyword"),
-    pytest.param(
-        {"project_name": "Conftest"},
-        ('package_name "conftest"',),
-        id="project_name='Conftest'",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="copier.yml accepts package_name conftest, which shadows tests/conftest.py "
-            "(ruff import order and mypy 'Duplicate module named conftest' fail in the project)",
-        ),
-    ),
+    bad({"project_name": "Conftest"}, 'package_name "conftest"', "dependency of the generated"),
+    bad({"project_name": "Click"}, 'package_name "click"', "dependency of the generated"),
+    bad({"project_name": 'Bob\'s "AI" Bot'}, "project_name", "double quotes"),
+    bad({"project_name": "Back\\slash Bot"}, "project_name", "backslashes"),
     bad({"python_version": "3.10"}, "python_version", "3.11", "3.12", "3.13"),
     bad({"database": "mysql"}, "database", "sqlite", "postgres"),
     bad({"llm_providers": ["skynet"]}, "llm_providers", "openai", "ollama"),
