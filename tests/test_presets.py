@@ -96,6 +96,27 @@ def test_validate_fails_a_bad_choice_naming_the_question(
     assert "sqlite" in line  # what is allowed
 
 
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("monthly_budget_usd: abc\n", "monthly_budget_usd is 'abc': it must be a number"),
+        ("monthly_budget_usd: .nan\n", "monthly_budget_usd is nan: it must be a number"),
+        ("monthly_budget_usd: [1, 2]\n", "monthly_budget_usd is [1, 2]: it must be a number"),
+        ("tracing: maybe\n", "tracing is 'maybe': it must be true or false"),
+        ("multi_tenant: 1\n", "multi_tenant is 1: it must be true or false"),
+    ],
+)
+def test_validate_fails_a_value_of_the_wrong_type_in_plain_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], body: str, expected: str
+) -> None:
+    path = write_preset(tmp_path, "typed", body)
+
+    assert main(["presets", "validate", str(path)]) == 1
+
+    line = next(line for line in capsys.readouterr().out.splitlines() if "FAIL" in line)
+    assert expected in line
+
+
 @pytest.mark.slow
 def test_validate_fails_a_bad_slug_naming_the_question(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -1,7 +1,8 @@
-"""Answers given on the command line (``-d key=value``) and checks on answer names."""
+"""Answers given on the command line (``-d key=value``) and checks on answer names and types."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -51,11 +52,35 @@ def parse(
 def check_known(
     answers: Mapping[str, Any], questions: Mapping[str, Any] | None, origin: str
 ) -> None:
-    """Raise :class:`AnswerError` naming the first answer the template does not ask about."""
+    """Raise :class:`AnswerError` naming the first answer the template does not ask about, or
+    whose value is not of the question's type (a number, a whole number, true or false)."""
     if questions is None:
         return
-    for key in answers:
+    for key, value in answers.items():
         if key not in questions:
             raise AnswerError(
                 f"{origin}: unknown question {key!r}; allowed: {', '.join(questions)}"
             )
+        problem = _type_problem(questions[key], value)
+        if problem:
+            raise AnswerError(f"{origin}: {key} is {value!r}: {problem}")
+
+
+def _type_problem(spec: Any, value: Any) -> str | None:
+    kind = spec.get("type") if isinstance(spec, Mapping) else None
+    example = spec.get("default") if isinstance(spec, Mapping) else None
+    if kind == "bool":
+        return None if isinstance(value, bool) else "it must be true or false"
+    if kind not in ("int", "float"):
+        return None
+    whole = kind == "int"
+    wanted = "a whole number" if whole else "a number"
+    if isinstance(value, bool):
+        return f"it must be {wanted}, for example {example}"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return f"it must be {wanted}, for example {example}"
+    if not math.isfinite(number) or (whole and not number.is_integer()):
+        return f"it must be {wanted}, for example {example}"
+    return None
