@@ -97,6 +97,8 @@ class Prepared:
     redactor: Redactor
     # The guarded messages without the system prompt (whose canary differs on every request).
     messages: list[ChatMessage]
+    # The injection check's model, probability and decision, for the audit record.
+    injection: dict[str, object] = field(default_factory=dict)
 
     @property
     def prompt_version(self) -> str | None:
@@ -141,7 +143,7 @@ def prepare(
     with stage("validate"):
         validate(request)
     with stage("guardrails.input"):
-        checked = services.guardrails.check_input(request.messages)
+        checked = services.guardrails.check_input(request.messages, principal.tenant)
     feature = request.prompt.name if request.prompt else DEFAULT_FEATURE
     with stage("flags"):
         flags = services.flags.for_feature(feature, _subject(principal, request))
@@ -161,7 +163,9 @@ def prepare(
             if getattr(request, name) is None:
                 update[name] = value
     prepared = request.model_copy(update={**update, "messages": messages})
-    return Prepared(prepared, prompt, flags, canary, checked.redactor, checked.messages)
+    return Prepared(
+        prepared, prompt, flags, canary, checked.redactor, checked.messages, checked.injection
+    )
 
 
 def _cache_key(tenant: str, prepared: Prepared, route: Route) -> str:
@@ -235,6 +239,7 @@ class Call:
             prompt_name=prepared.prompt.spec.name if prepared.prompt else None,
             prompt_version=prepared.prompt.spec.version if prepared.prompt else None,
             flag_variants=prepared.flags.variants,
+            injection=prepared.injection,
         )
         # What the caller sent (before the system prompt) and what it got, for the audit log.
         content = {

@@ -68,6 +68,7 @@ class Outcome:
     prompt_version: int | None = None
     # flag key -> variant served, so experiments can be analysed per variant
     flag_variants: dict[str, str] = field(default_factory=dict)
+    injection: dict[str, object] = field(default_factory=dict)
     # Who called: ``api_key:sk-...``, ``oidc:<sub>``, ``dev:dev``, ``system:evals``.
     actor: str = "anonymous:anonymous"
 
@@ -110,7 +111,12 @@ def unit_of_work(outcome: Outcome, content: Mapping[str, Any] | None = None) -> 
         prompt_tokens=outcome.prompt_tokens,
         completion_tokens=outcome.completion_tokens,
         cost_usd=float(outcome.cost_usd or 0),
-        decisions={"tier": outcome.tier, "target": outcome.target, "flags": outcome.flag_variants},
+        decisions={
+            "tier": outcome.tier,
+            "target": outcome.target,
+            "flags": outcome.flag_variants,
+            **({"injection": outcome.injection} if outcome.injection else {}),
+        },
         content=content,
     )
     return UnitOfWork(outcome.tenant, interaction, ledger, entry)

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..foundation.configfile import invalid, read_yaml
 from ..foundation.errors import ConfigError
-from .injection import Classifier
+from .classifier import shipped_model
+from .injection import Classifier, FunctionClassifier
 from .pii import PII_TYPES, PiiType
 
 Action = Literal["block", "flag", "off"]
@@ -24,6 +25,15 @@ class _Strict(BaseModel):
 class InjectionCheck(_Strict):
     action: Action = "block"
     threshold: float = Field(default=1.0, gt=0)
+    # The classifier's probability at which it alone refuses (null: the model's own).
+    model_threshold: float | None = Field(default=None, gt=0, le=1)
+
+
+class TenantChecks(_Strict):
+    """One tenant's injection checks, replacing the defaults for its requests."""
+
+    input: InjectionCheck | None = None
+    retrieved: InjectionCheck | None = None
 
 
 class PiiCheck(_Strict):
@@ -59,17 +69,30 @@ class GuardrailsConfig(_Strict):
     input: InputChecks = InputChecks()
     retrieved: RetrievedChecks = RetrievedChecks()
     output: OutputChecks = OutputChecks()
-    classifier: str | None = Field(default=None, pattern=r"^[\w.]+:\w+$")
+    # "builtin": the trained model shipped in safety/injection_model/; "module:function"
+    # (text -> probability); null: the pattern list alone.
+    classifier: str | None = Field(default="builtin", pattern=r"^(builtin|[\w.]+:\w+)$")
+    tenants: dict[str, TenantChecks] = Field(default_factory=dict)
+
+    def injection(self, stage: Literal["input", "retrieved"], tenant: str | None) -> InjectionCheck:
+        """The injection check for ``stage``, with the tenant's override when it has one."""
+        override = self.tenants.get(tenant) if tenant is not None else None
+        chosen: InjectionCheck | None = getattr(override, stage) if override else None
+        if chosen is not None:
+            return chosen
+        return self.input.injection if stage == "input" else self.retrieved.injection
 
     def load_classifier(self) -> Classifier | None:
         if self.classifier is None:
             return None
+        if self.classifier == "builtin":
+            return shipped_model()
         module, _, name = self.classifier.partition(":")
         try:
-            function: Classifier = getattr(importlib.import_module(module), name)
+            function = getattr(importlib.import_module(module), name)
         except (ImportError, AttributeError) as exc:
             raise ConfigError(f"classifier: cannot import {self.classifier!r}: {exc}") from exc
-        return function
+        return FunctionClassifier(function, version=self.classifier)
 
 
 def load_guardrails(path: Path) -> GuardrailsConfig:

@@ -3,9 +3,12 @@
 Input (before flags, prompt and gateway): size limit, prompt injection in user messages,
 indirect injection in tool results and retrieved documents, PII. Output (after the gateway):
 structured-output validation, PII, system-prompt leaks (a canary planted in the system prompt).
-``config/guardrails.yaml`` sets each check's action. Every decision is logged
-(``guardrail.decision``, never with the text itself) and counted
-(``guardrail_decisions_total``). Maps to OWASP LLM01, LLM02, LLM05, LLM07 and LLM10.
+``config/guardrails.yaml`` sets each check's action (and a tenant's own injection thresholds).
+Every decision is logged (``guardrail.decision``, never with the text itself) and counted
+(``guardrail_decisions_total``); injection checks are counted with the classifier's model
+version and probability band (``guardrail_injection_checks_total``), and the highest
+probability, model version and decision go into the request's audit record. Maps to OWASP
+LLM01, LLM02, LLM05, LLM07 and LLM10.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import jsonschema
 from prometheus_client import Counter
@@ -44,6 +47,13 @@ DECISIONS = Counter(
     "guardrail_decisions",
     "Guardrail decisions by stage, check and action.",
     ["stage", "check", "action"],
+)
+# The classifier's probability per checked message, in tenths (band "0.0" to "0.9"; 1.0 is
+# "0.9"): a histogram of scores (the project's histograms are durations in seconds).
+INJECTION_CHECKS = Counter(
+    "guardrail_injection_checks",
+    "Injection checks by stage, classifier model version, decision and probability band.",
+    ["stage", "model", "decision", "band"],
 )
 UNTRUSTED_ROLES = {"tool"}
 
@@ -87,6 +97,21 @@ class InputResult:
     messages: list[ChatMessage]
     redactor: Redactor
     flagged: list[str] = field(default_factory=list)
+    # For the audit record: the injection check's model, highest probability and decision.
+    injection: dict[str, Any] = field(default_factory=dict)
+
+    def note(self, stage: str, verdict: Verdict | None, action: str) -> None:
+        if verdict is None or verdict.probability is None:
+            return
+        best = self.injection.get("probability", -1.0)
+        if verdict.probability > best or (verdict.is_attack and action != "pass"):
+            self.injection = {
+                "model": verdict.model,
+                "probability": verdict.probability,
+                "score": verdict.score,
+                "stage": stage,
+                "decision": action if verdict.is_attack else "pass",
+            }
 
 
 class Guardrails:
@@ -96,14 +121,34 @@ class Guardrails:
 
     # -- input ---------------------------------------------------------------------------
 
-    def _injection(self, stage: str, check: InjectionCheck, text: str, param: str) -> bool:
+    def _verdict(self, stage: str, check: InjectionCheck, text: str) -> Verdict | None:
         if check.action == "off":
-            return False
-        verdict: Verdict = detect(text, threshold=check.threshold, classifier=self.classifier)
-        if not verdict.is_attack:
+            return None
+        verdict = detect(
+            text,
+            threshold=check.threshold,
+            classifier=self.classifier,
+            model_threshold=check.model_threshold,
+        )
+        if verdict.probability is not None:
+            decision = check.action if verdict.is_attack else "pass"
+            band = f"{min(int(verdict.probability * 10), 9) / 10:.1f}"
+            INJECTION_CHECKS.labels(stage, verdict.model, decision, band).inc()
+        return verdict
+
+    def _injection(
+        self, stage: Literal["input", "retrieved"], text: str, param: str, tenant: str | None,
+        result: InputResult | None = None,
+    ) -> bool:  # fmt: skip
+        check = self.config.injection(stage, tenant)
+        verdict = self._verdict(stage, check, text)
+        if result is not None:
+            result.note(stage, verdict, check.action)
+        if verdict is None or not verdict.is_attack:
             return False
         _decide(stage, "injection", check.action, param=param, score=verdict.score,
-                patterns=list(verdict.matched))  # fmt: skip
+                patterns=list(verdict.matched), probability=verdict.probability,
+                model=verdict.model)  # fmt: skip
         if check.action == "block":
             raise PromptInjectionError(
                 "The request was blocked: it looks like a prompt-injection or jailbreak attempt.",
@@ -111,9 +156,11 @@ class Guardrails:
             )
         return True
 
-    def check_retrieved(self, text: str, *, param: str = "document") -> bool:
+    def check_retrieved(
+        self, text: str, *, param: str = "document", tenant: str | None = None
+    ) -> bool:
         """Indirect injection check for content entering a prompt; True when flagged."""
-        return self._injection("retrieved", self.config.retrieved.injection, text, param)
+        return self._injection("retrieved", text, param, tenant)
 
     def _pii(self, stage: str, check: PiiCheck, text: str, redactor: Redactor, param: str) -> str:
         if check.action == "off":
@@ -134,7 +181,7 @@ class Guardrails:
             return redactor.redact(text, findings)
         return text
 
-    def check_input(self, messages: list[ChatMessage]) -> InputResult:
+    def check_input(self, messages: list[ChatMessage], tenant: str | None = None) -> InputResult:
         checks = self.config.input
         tokens = sum(count_tokens(message.text) for message in messages)
         if tokens > checks.max_input_tokens:
@@ -149,9 +196,9 @@ class Guardrails:
             param = f"messages.{index}.content"
             text = message.text
             if message.role in UNTRUSTED_ROLES:
-                if self.check_retrieved(text, param=param):
+                if self._injection("retrieved", text, param, tenant, result):
                     result.flagged.append("retrieved_injection")
-            elif message.role == "user" and self._injection("input", checks.injection, text, param):
+            elif message.role == "user" and self._injection("input", text, param, tenant, result):
                 result.flagged.append("injection")
             redacted = self._pii("input", checks.pii, text, result.redactor, param)
             if redacted != text:

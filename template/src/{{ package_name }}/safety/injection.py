@@ -4,19 +4,48 @@ Each pattern names a technique (instruction override, persona jailbreak, system-
 extraction, data exfiltration, injected role markers, instructions aimed at an AI inside a
 document...). A text's score is the highest, over its views, of the summed weights of the
 patterns it matches; it is an attack when the score reaches the threshold (1.0 by default).
-An optional classifier (``config/guardrails.yaml`` ``classifier``: ``module:function``
-returning the probability that a text is an attack) adds a model's judgement on top.
+A classifier adds a model's judgement: by default the trained model shipped in
+``injection_model/`` (``classifier.py``), which scores every view too; or a team's own
+(``config/guardrails.yaml`` ``classifier: module:function`` returning the probability that a
+text is an attack). Its probability counts ``probability / model_threshold`` towards the
+score, so the model alone refuses at its threshold and adds weight to weak pattern matches.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from .normalize import views
 
-Classifier = Callable[[str], float]
+TextClassifier = Callable[[str], float]
+
+
+class Classifier(Protocol):
+    """A model scoring a text's normalised views: the probability that the text is an attack."""
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def threshold(self) -> float: ...
+
+    def score(self, text: str, views: Sequence[str], /) -> float: ...
+
+
+@dataclass(frozen=True)
+class FunctionClassifier:
+    """A team's ``module:function`` (text -> probability) as a Classifier: it gets the text."""
+
+    function: TextClassifier
+    version: str
+    threshold: float = 0.5
+
+    def score(self, text: str, views: Sequence[str], /) -> float:
+        return self.function(text)
+
 
 _W = r"[^.!?\n]{0,60}?"  # a few words, within one sentence
 _OBJECT = (
@@ -261,28 +290,79 @@ class Verdict:
     score: float
     matched: tuple[str, ...]
     threshold: float
+    probability: float | None = None  # the classifier's, when one ran
+    model: str | None = None
 
     @property
     def is_attack(self) -> bool:
         return self.score >= self.threshold
 
 
-def score_text(text: str) -> tuple[float, tuple[str, ...]]:
+# One pass over a view rules out most patterns: a pattern can only match where one of its
+# anchor words occurs. Patterns with no anchor here always run.
+PREFILTER = re.compile(
+    r"ignor|disregard|forget|skip|bypass|overrid|overrul|neglect|abandon|drop|discard|aside"
+    r"|throw|circumvent|void|new |updated|real |actual|revised|following|previous|prior"
+    r"|earlier|original|initial|anything|dan\b|pretend|roleplay|role-play|act|play|becom"
+    r"|simulat|imagin|from now|unfilter|uncensor|unrestrict|amoral|unethic|jailbr|unbound"
+    r"|unchain|unlimit|evil|rogue|lawless|mode\b|bound|restrict|limit|constrain|govern|broke"
+    r"|free|liberat|releas|escap|without|no |zero|any |ethic|moral|abide|follow|adhere|care"
+    r"|respect|obey|no matter|regardless|irrespective|beyond|outside|unconstrain|take on"
+    r"|embody|adopt|assum|named|called|swear|curse|hate|toxic|racis|sexis|slur|offend"
+    r"|polic|guideline|filter|never|don't|do not|must not|cannot|can't|won't|will not"
+    r"|shall not|rest of|you are now|character|stay as|two|both|2 |answer|respond|reply"
+    r"|hypothetic|fiction|alternat|parallel|if you|reveal|show|print|output|display|repeat"
+    r"|recit|tell|give|share|leak|dump|write|spell|copy|paste|summar|list|encod|translat"
+    r"|what|describ|return|send|provid|expos|disclos|echo|reproduc|told|instruct|beginning"
+    r"|start|<|\[/?inst|system|assistant|end of|ai|language model|llm|chatbot|model|gpt|bot"
+    r"|agent|note|message|attention|dear|when|once|while|instead|stop|halt|forward|email"
+    r"|post|upload|exfil|transmit|export|other|all |every|another|credit|password|api key"
+    r"|secret|!\[|https?://|decod|decrypt|convert|unscrambl|revers|run|execut|i am"
+    r"|authori|comply|unconditional|pwned|prompt injection|break|erase|clear|above|old"
+    r"|you are|you're|you will be|censor|rules|principle|boundar|safeguard|do exactly"
+)
+
+
+def _scan(view: str) -> tuple[str, ...]:
+    if not PREFILTER.search(view):
+        return ()
+    return tuple(name for name, (_, rx) in COMPILED.items() if rx.search(view))
+
+
+def _patterns(readings: Sequence[str]) -> tuple[float, tuple[str, ...]]:
     best: tuple[float, tuple[str, ...]] = (0.0, ())
-    for view in views(text):
-        matched = tuple(name for name, (_, rx) in COMPILED.items() if rx.search(view))
+    for view in readings:
+        matched = _scan(view)
         total = sum(COMPILED[name][0] for name in matched)
         if total > best[0]:
             best = (round(total, 3), matched)
     return best
 
 
-def detect(text: str, *, threshold: float = 1.0, classifier: Classifier | None = None) -> Verdict:
-    """Score a text; with a classifier its probability (x2) counts as one more pattern."""
-    score, matched = score_text(text)
-    if classifier is not None:
-        probability = classifier(text)
-        if probability > 0:
-            score = round(score + 2 * probability, 3)
-            matched = (*matched, f"classifier:{probability:.2f}")
-    return Verdict(score, matched, threshold)
+def score_text(text: str) -> tuple[float, tuple[str, ...]]:
+    """The pattern list alone: the highest view's summed weights and the patterns matched."""
+    return _patterns(views(text))
+
+
+def detect(
+    text: str,
+    *,
+    threshold: float = 1.0,
+    classifier: Classifier | None = None,
+    model_threshold: float | None = None,
+) -> Verdict:
+    """Score a text's views with the patterns and, when given, the classifier.
+
+    The classifier's probability adds ``probability / model_threshold`` (the model's own
+    threshold unless one is given) to the pattern score.
+    """
+    readings = views(text)
+    score, matched = _patterns(readings)
+    if classifier is None:
+        return Verdict(score, matched, threshold)
+    probability = classifier.score(text, readings)
+    limit = model_threshold or classifier.threshold
+    score = round(score + probability / limit, 3)
+    if probability >= limit:
+        matched = (*matched, "classifier")
+    return Verdict(score, matched, threshold, round(probability, 4), classifier.version)
