@@ -1,8 +1,9 @@
-"""The ``shipshape`` command line: new, update, presets, demo."""
+"""The ``shipshape`` command line: new, update, check, fleet, presets, releases, demo."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 import copier
 import questionary
 
-from shipshape import __version__, demo, presets, project, releases
+from shipshape import __version__, check, demo, fleet, presets, project, releases
 from shipshape import answers as answers_
 from shipshape.errors import CheckFailed, ShipshapeError, UsageError
 from shipshape.template import ENV_VAR, Template, locate
@@ -38,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return result
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915 (one statement per option)
     parser = argparse.ArgumentParser(
         prog="shipshape",
         description="Generate and update production-ready AI services from the shipshape template.",
@@ -85,6 +86,54 @@ def _parser() -> argparse.ArgumentParser:
     update.add_argument("--defaults", action="store_true", help="take defaults for new questions")
     _add_data(update)
     update.set_defaults(command=_update)
+
+    check_cmd = commands.add_parser(
+        "check",
+        help="which release a project is on, whether its answers pass today's policy and "
+        "whether template-owned files were edited by hand",
+        description="Check a generated project. Exit status, a bit mask: 0 up to date and "
+        f"clean, +{check.BEHIND} behind the newest release, +{check.POLICY} an answer fails "
+        f"today's validators, +{check.DRIFT} template-owned files edited by hand; 2 cannot "
+        "check (not a project, bad usage).",
+    )
+    check_cmd.add_argument(
+        "path", metavar="PATH", nargs="?", type=Path, default=Path(), help="project (default: .)"
+    )
+    check_cmd.add_argument("--json", action="store_true", help="print the report as JSON")
+    check_cmd.add_argument(
+        "--no-drift",
+        action="store_true",
+        help="skip the drift check (it renders the recorded release: a few seconds)",
+    )
+    check_cmd.add_argument(
+        "--allow-behind",
+        action="store_true",
+        help=f"do not set bit {check.BEHIND} when a newer release exists (report it only)",
+    )
+    _add_template(check_cmd)
+    check_cmd.set_defaults(command=_check)
+
+    fleet_cmd = commands.add_parser(
+        "fleet",
+        help="platform teams: release, key answers, policy violations (and drift) of many projects",
+        description="Check every project under DIR (each folder with a .copier-answers.yml) "
+        "or listed in a file (one path a line). Exit status: the union of the projects' "
+        "`check` bits; 2 when a project cannot be checked.",
+    )
+    fleet_cmd.add_argument(
+        "target", metavar="DIR|LIST", type=Path, help="folder of projects, or a file of paths"
+    )
+    fleet_cmd.add_argument("--json", action="store_true", help="print the reports as JSON")
+    fleet_cmd.add_argument(
+        "--drift",
+        action="store_true",
+        help="also check drift (renders once per distinct release and answers)",
+    )
+    fleet_cmd.add_argument(
+        "--allow-behind", action="store_true", help="being behind does not set the exit status"
+    )
+    _add_template(fleet_cmd)
+    fleet_cmd.set_defaults(command=_fleet)
 
     preset_cmd = commands.add_parser("presets", help="list, show and validate presets")
     preset_cmd.set_defaults(command=lambda _: _usage(preset_cmd))
@@ -271,6 +320,33 @@ def _recorded_template(src: object) -> Template:
         except UsageError:
             pass
     return Template(str(src))
+
+
+def _check(args: argparse.Namespace) -> int:
+    path = args.path.expanduser().resolve()
+    if not path.is_dir():
+        raise UsageError(f"{path} does not exist or is not a folder")
+    report = check.check(path, template=args.template, with_drift=not args.no_drift)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2, sort_keys=True))
+    else:
+        print(check.format_report(report))
+    status = report.status
+    return status & ~check.BEHIND if args.allow_behind else status
+
+
+def _fleet(args: argparse.Namespace) -> int:
+    target = args.target.expanduser().resolve()
+    paths = fleet.discover(target)
+    if not paths:
+        raise UsageError(f"{target}: no generated projects (no {project.ANSWERS_FILE}) found")
+    entries = fleet.run(paths, template=args.template, with_drift=args.drift)
+    if args.json:
+        print(json.dumps([entry.to_json() for entry in entries], indent=2, sort_keys=True))
+    else:
+        print(fleet.table(entries, with_drift=args.drift, base=target if target.is_dir() else None))
+    status = fleet.status(entries)
+    return status & ~check.BEHIND if args.allow_behind else status
 
 
 def _presets_list(args: argparse.Namespace) -> int:
