@@ -482,9 +482,10 @@ Unicode tag characters). Threshold {threshold} (chosen on the validation sources
 of their benign texts flagged). Training: full-batch Adam, {steps} steps, L2 {l2}, from zero
 weights; corpus generator seed {seed}. weights.b64 sha256 `{sha}`.
 
-Why this family: it runs in tens of microseconds on one CPU core with numpy alone (no model
-download, no GPU, no onnxruntime), its cost is linear in the text's length, the weights are
-about 1 MB, and training takes well under a minute, so a team can retrain on its own data.
+Why this family: it runs in about 0.1-0.2 ms for a 200-token message on one CPU core with
+numpy alone (no model download, no GPU, no onnxruntime), its cost is linear in the text's
+length, the weights are 1 MB (1.4 MB as base64 text), and training takes about a minute and
+a half on two cores, so a team can retrain on its own data.
 Byte n-grams make it robust to misspellings and work in any script. What it cannot do:
 understand meaning. It learns the vocabulary of jailbreaks (personas, "no restrictions",
 "stay in character", two-answer formats) and of injected instructions.
