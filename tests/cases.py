@@ -353,8 +353,13 @@ NAME_CASES: tuple[Case, ...] = (
     name_case("Bob's AI Bot", everything=True),
     name_case("Support Desk Bot", everything=False, auth="oidc"),
     name_case("Customer Support Assistant", everything=False),
-    # The longest name copier.yml accepts (60 characters), with every name-derived identifier.
-    name_case("Enterprise Customer Support Knowledge Assistant for Acme Inc", everything=True),
+    # The longest names copier.yml accepts (a 60-character project name and slug, a
+    # 30-character package name), with every name-derived identifier.
+    name_case(
+        "Enterprise Customer Support Knowledge Assistant for Acme Inc",
+        everything=True,
+        package_name="enterprise_customer_support_ai",
+    ),
 )
 
 #: Every case that gets ruff, ruff format and mypy.

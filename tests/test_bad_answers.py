@@ -38,6 +38,12 @@ INVALID_ANSWERS = [
     bad({"project_name": "Tests"}, 'package_name "tests"', "dependency of the generated"),
     bad({"project_name": "Json"}, 'package_name "json"', "standard-library module"),
     bad({"project_name": "Class"}, 'package_name "class"', "Python keyword"),
+    bad(
+        {"project_name": "Enterprise Customer Support Knowledge Assistant"},
+        'package_name "enterprise_customer_support_knowledge_assistant"',
+        "the limit is 30",
+        '"enterprise_customer_support"',
+    ),
     bad({"project_name": "Conftest"}, 'package_name "conftest"', "dependency of the generated"),
     bad({"project_name": "Click"}, 'package_name "click"', "dependency of the generated"),
     bad({"project_name": 'Bob\'s "AI" Bot'}, "project_name", "double quotes"),

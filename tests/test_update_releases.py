@@ -101,6 +101,7 @@ class Team:
     def __init__(self, project: Path, package: str) -> None:
         self.project = project
         self.package = package
+        self.new_prompt = False
 
     @property
     def product(self) -> bool:
@@ -140,7 +141,9 @@ class Team:
         models = self.project / "config" / "models.yaml"
         models.write_text(models.read_text().replace("timeout_s: 30", self.MODEL, 1))
         prompts = self.project / "prompts"
-        if (prompts / "chat.v2.yaml").is_file():
+        # A release without versioned prompts gets no new version (nothing to keep).
+        self.new_prompt = (prompts / "chat.v2.yaml").is_file()
+        if self.new_prompt:
             (prompts / "chat.v3.yaml").write_text(
                 (prompts / "chat.v2.yaml").read_text().replace("version: 2", "version: 3")
             )
@@ -188,9 +191,8 @@ class Team:
         assert self.DEPENDENCY in (self.project / "pyproject.toml").read_text()
         assert (self.project / "README.md").read_text().endswith(self.README)
         assert self.MODEL in (self.project / "config" / "models.yaml").read_text()
-        assert (self.project / "prompts" / "chat.v3.yaml").is_file() or not (
-            self.project / "prompts" / "chat.v2.yaml"
-        ).is_file()
+        if self.new_prompt:
+            assert (self.project / "prompts" / "chat.v3.yaml").is_file(), "the team's prompt"
 
     def assert_data_reachable(self) -> None:
         self.cli("migrate")
