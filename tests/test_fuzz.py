@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -73,8 +74,13 @@ def _wait_until_up(url: str, server: subprocess.Popen[str]) -> None:
 
 
 @pytest.mark.parametrize("case", FUZZED, ids=[case.id for case in FUZZED])
-def test_schema_fuzzing_finds_no_server_error(case: Case, rendered: Callable[[Case], Path]) -> None:
-    project = rendered(case)
+def test_schema_fuzzing_finds_no_server_error(
+    case: Case, rendered: Callable[[Case], Path], tmp_path: Path
+) -> None:
+    # A copy: the fuzzed service writes its database, log and schemathesis state into the
+    # project, and other tests read the shared rendering file by file.
+    project = tmp_path / "project"
+    shutil.copytree(rendered(case), project)
     package = "demo_app"
     with _database(case, project) as database_url:
         env = clean_env(project) | {
