@@ -17,18 +17,24 @@ from tests.conftest import REPO
 COPIER = shutil.which("copier", path=str(Path(sys.executable).parent)) or "copier"
 
 
-@pytest.mark.slow
-def test_plain_copier_asks_every_unconditional_question_in_order(tmp_path: Path) -> None:
+def unconditional_helps() -> dict[str, str]:
+    """The start of each unconditional question's help, by name, in copier.yml's order.
+
+    Copier shows each question's help before its prompt; conditional questions (`when`) are
+    asked only when their condition holds on the defaults, so they are not expected.
+    """
     questions = yaml.safe_load((REPO / "copier.yml").read_text())
-    # Copier shows each question's help before its prompt; conditional questions (`when`) are
-    # asked only when their condition holds on the defaults, so they are not required here.
-    helps = {
+    return {
         name: " ".join(spec["help"].split())[:30]
         for name, spec in questions.items()
         if isinstance(spec, dict) and "help" in spec and "when" not in spec
     }
+
+
+def spawn_copier(tmp_path: Path) -> pexpect.spawn:
+    """`copier copy` of this repository into tmp_path/my-app, in a terminal."""
     env = dict(os.environ, PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm", NO_COLOR="1")
-    child = pexpect.spawn(
+    return pexpect.spawn(
         COPIER,
         # HEAD: the working tree, not the newest release tag copier would pick by default.
         ["copy", "--trust", "--vcs-ref", "HEAD", str(REPO), "my-app"],
@@ -38,6 +44,12 @@ def test_plain_copier_asks_every_unconditional_question_in_order(tmp_path: Path)
         timeout=60,
         dimensions=(50, 250),
     )
+
+
+@pytest.mark.slow
+def test_plain_copier_asks_every_unconditional_question_in_order(tmp_path: Path) -> None:
+    helps = unconditional_helps()
+    child = spawn_copier(tmp_path)
     asked: list[str] = []
     pending = dict(helps)
     while True:
@@ -65,22 +77,8 @@ def test_plain_copier_refuses_a_forbidden_combination_picked_interactively(
 ) -> None:
     """Copier skips validators of choice questions when it asks them: kubernetes with SQLite
     is refused at the next validated prompt, before anything is written."""
-    questions = yaml.safe_load((REPO / "copier.yml").read_text())
-    helps = {
-        name: " ".join(spec["help"].split())[:30]
-        for name, spec in questions.items()
-        if isinstance(spec, dict) and "help" in spec and "when" not in spec
-    }
-    env = dict(os.environ, PROMPT_TOOLKIT_NO_CPR="1", TERM="xterm", NO_COLOR="1")
-    child = pexpect.spawn(
-        COPIER,
-        ["copy", "--trust", "--vcs-ref", "HEAD", str(REPO), "my-app"],
-        cwd=str(tmp_path),
-        env=env,
-        encoding="utf-8",
-        timeout=60,
-        dimensions=(50, 250),
-    )
+    helps = unconditional_helps()
+    child = spawn_copier(tmp_path)
     pending, transcript = dict(helps), []
     while pending:
         names = list(pending)
