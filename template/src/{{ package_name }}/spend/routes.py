@@ -2,8 +2,8 @@
 
 ``GET /admin/usage`` reports the current day's or month's spend by user, key and model from the
 cost ledger; ``GET /admin/budgets`` lists budget limits; ``PUT /admin/budgets`` creates or
-changes one, audited; this replica applies it from its next request, the others within
-``BUDGET_REFRESH_S``. Across tenants, operators use the CLI (``usage``,
+changes one, audited in the same transaction; this replica applies it from its next request,
+the others within ``BUDGET_REFRESH_S``. Across tenants, operators use the CLI (``usage``,
 ``budgets``).
 """
 
